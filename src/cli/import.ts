@@ -1,0 +1,85 @@
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import { redactConnectionString } from '../db/connect.js';
+import { importArchive } from '../ingest/import-archive.js';
+import type { CommandContext } from './context.js';
+import { formatCounts, type Output } from './output.js';
+
+export interface ImportCommandOptions {
+  account: string;
+}
+
+/** `tiktok-sync import <zip> --account <name>`: one archive into the database, then a summary. */
+export async function cmdImport(
+  context: CommandContext,
+  output: Output,
+  zipPath: string,
+  options: ImportCommandOptions,
+): Promise<void> {
+  const progress = progressReporter(output, path.basename(zipPath));
+  let result: Awaited<ReturnType<typeof importArchive>>;
+  try {
+    result = await importArchive(
+      { database: context.database, logger: context.logger, limits: context.config.archive, signal: context.signal },
+      { accountName: options.account, zipPath, onProgress: progress.update },
+    );
+  } finally {
+    progress.stop();
+  }
+
+  output.out(
+    `Imported ${path.basename(zipPath)} for account \`${options.account}\` ` +
+      `(${result.info.format.toUpperCase()}, ${result.info.era} layout, ${result.records.toLocaleString('en')} records)` +
+      `${result.newArchive ? '' : '; this exact archive had been imported before'}.`,
+  );
+  output.out();
+  output.out(formatCounts(result.counts));
+  if (result.warningCount > 0) {
+    output.out();
+    output.out(`${result.warningCount} warning(s), kept in run ${result.runId}:`);
+    for (const warning of result.warnings.slice(0, 10)) {
+      output.out(`  ${warning.count}× ${warning.code} at ${warning.path}: ${warning.message}`);
+    }
+    if (result.warnings.length > 10) output.out(`  … and ${result.warnings.length - 10} more groups (tiktok-sync status --run ${result.runId}).`);
+  }
+  output.out();
+  if (context.database.embeddedDataDir) {
+    output.out(`Data directory: ${path.dirname(context.database.embeddedDataDir)}`);
+    output.out(`Connection string: ${context.database.connectionString}`);
+    output.out('The embedded Postgres stops when this command ends; `npx tiktok-sync db` serves it for psql or a BI tool.');
+  } else {
+    output.out(`Database: ${redactConnectionString(context.database.connectionString)}`);
+  }
+}
+
+/** A progress bar on a terminal; a plain line every 10 % otherwise. */
+function progressReporter(output: Output, name: string) {
+  if (output.interactive) {
+    const bar = new cliProgress.SingleBar(
+      { format: `${name} [{bar}] {percentage}% | {value}/{total} bytes | eta {eta_formatted}`, stream: process.stderr },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update: (done: number, total: number) => {
+        if (!started) {
+          bar.start(total, 0);
+          started = true;
+        }
+        bar.update(done);
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  let lastDecile = -1;
+  return {
+    update: (done: number, total: number) => {
+      const decile = total > 0 ? Math.floor((done / total) * 10) : 10;
+      if (decile > lastDecile) {
+        lastDecile = decile;
+        output.err(`${name}: ${Math.min(100, decile * 10)}% of ${total.toLocaleString('en')} bytes read`);
+      }
+    },
+    stop: () => {},
+  };
+}

@@ -1,0 +1,33 @@
+import type { Kysely } from 'kysely';
+import { ConfigError } from '../errors.js';
+import type { Database } from './schema.js';
+
+const ACCOUNT_NAME = /^[\p{L}\p{N}._@-]{1,64}$/u;
+
+/** Finds the account with this name, creating it on first use. */
+export async function ensureAccount(db: Kysely<Database>, name: string): Promise<string> {
+  if (!ACCOUNT_NAME.test(name)) {
+    throw new ConfigError(
+      'account_name_invalid',
+      `Account name \`${name}\` is not valid; use 1 to 64 letters, digits, dots, dashes, underscores or @.`,
+    );
+  }
+  // Look up first: an INSERT … ON CONFLICT would burn an identity value on every import.
+  const found = await db
+    .selectFrom('tiktok_sync.accounts')
+    .select('account_id')
+    .where('name', '=', name)
+    .executeTakeFirst();
+  if (found) return found.account_id;
+  const inserted = await db
+    .insertInto('tiktok_sync.accounts')
+    .values({ name })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .returning('account_id')
+    .executeTakeFirst();
+  if (inserted) return inserted.account_id;
+  // Created concurrently by another process.
+  return (
+    await db.selectFrom('tiktok_sync.accounts').select('account_id').where('name', '=', name).executeTakeFirstOrThrow()
+  ).account_id;
+}

@@ -1,0 +1,68 @@
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+/** Types of the tables the application reads and writes through kysely (bookkeeping). */
+export interface Database {
+  'tiktok_sync.accounts': AccountsTable;
+  'tiktok_sync.archives': ArchivesTable;
+  'tiktok_sync.sync_runs': SyncRunsTable;
+}
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface AccountsTable {
+  account_id: ColumnType<string, never, never>;
+  name: string;
+  open_id: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface ArchivesTable {
+  account_id: string;
+  archive_id: ColumnType<string, never, never>;
+  sha256: Buffer;
+  size_bytes: string | number;
+  source: string;
+  file_name: string | null;
+  format: 'json' | 'txt';
+  era: string;
+  member_count: number;
+  record_count: string | number;
+  first_run_id: string;
+  imported_at: Generated<Date>;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+
+export interface TableCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+  restored: number;
+}
+
+export interface WarningSummary {
+  code: string;
+  path: string;
+  message: string;
+  count: number;
+}
+
+export interface SyncRunsTable {
+  account_id: string;
+  run_id: ColumnType<string, never, never>;
+  kind: 'import' | 'sync';
+  status: Generated<RunStatus>;
+  stage: Generated<string>;
+  source: string;
+  archive_id: string | null;
+  request_id: string | null;
+  started_at: Generated<Date>;
+  finished_at: Timestamp | null;
+  stage_timings: JSONColumnType<Record<string, number>>;
+  counts: JSONColumnType<Record<string, TableCounts>>;
+  warnings: JSONColumnType<WarningSummary[]>;
+  warning_count: Generated<number>;
+  error_code: string | null;
+  error_message: string | null;
+}

@@ -1,0 +1,324 @@
+/**
+ * An export archive (the zip TikTok hands out) opened in place and read as one stream of parse
+ * events. Nothing is extracted: members are inflated one at a time straight into the parsers.
+ *
+ * Before any member is parsed the whole central directory is checked: entry names that could escape
+ * a directory, entry counts, declared sizes and compression ratios (zip bombs). While streaming, the
+ * inflated bytes are counted again, since headers can lie.
+ */
+import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
+import type { Entry, ZipFile } from 'yauzl';
+import { ArchiveError } from '../errors.js';
+import { parseJsonExportBatches } from '../parsers/json-export.js';
+import type { ParseOptions } from '../parsers/parse-context.js';
+import type { ArchiveInfo, ParseEvent, WarningEvent } from '../parsers/records.js';
+import { detectEra, detectTxtEra } from '../parsers/sections.js';
+import { parseTxtExportBatches } from '../parsers/txt-export.js';
+import {
+  entryName,
+  openEntryStream,
+  openZip,
+  readEntries,
+  unsafeNameReason,
+  zipError,
+} from './archive-zip.js';
+
+export interface ArchiveLimits {
+  /** Sum of the members' uncompressed sizes, declared and actual. */
+  maxUncompressedBytes: number;
+  /** Largest uncompressed/compressed ratio of one member (checked for members of 1 MiB or more). */
+  maxCompressionRatio: number;
+  /** Entries in the zip, directories included. */
+  maxEntries: number;
+}
+
+const GIB = 1024 * 1024 * 1024;
+
+export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = Object.freeze({
+  maxUncompressedBytes: 8 * GIB,
+  maxCompressionRatio: 200,
+  maxEntries: 10_000,
+});
+
+/**
+ * Members smaller than this are not held to the ratio limit: a small file of repeated text can
+ * compress far better than 200:1 and can do no harm.
+ */
+const RATIO_MIN_BYTES = 1024 * 1024;
+
+export interface ReadArchiveOptions {
+  limits?: Partial<ArchiveLimits>;
+  signal?: AbortSignal;
+  /** Archive (compressed) bytes processed so far, out of the members' total compressed size. */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+}
+
+export interface ExportArchive {
+  /** `format` is known when the archive is opened; `era` once parsing has seen the top-level keys. */
+  readonly info: ArchiveInfo;
+  /** File members, in zip order. */
+  readonly members: readonly string[];
+  /** Every member's parse events, member by member in zip order, records in file order. */
+  events(): AsyncGenerator<ParseEvent>;
+  close(): Promise<void>;
+}
+
+type MemberKind = 'json' | 'txt' | 'other';
+
+interface Member {
+  readonly name: string;
+  readonly entry: Entry;
+  readonly kind: MemberKind;
+}
+
+/** Files that zip tools add and that are never part of an export. */
+function isJunk(name: string): boolean {
+  const base = name.split('/').pop() ?? name;
+  return (
+    name.startsWith('__MACOSX/') || base.startsWith('._') || base === '.DS_Store' || base === 'Thumbs.db'
+  );
+}
+
+function kindOf(name: string): MemberKind {
+  if (isJunk(name)) return 'other';
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.json')) return 'json';
+  if (lower.endsWith('.txt')) return 'txt';
+  return 'other';
+}
+
+/**
+ * Opens `zipPath` and validates it (see the module comment); the returned archive must be closed.
+ * Throws `ArchiveError` (`archive_not_zip`, `archive_truncated`, `archive_corrupt`,
+ * `archive_unsafe_path`, `archive_too_large`, `archive_encrypted`, `archive_unsupported`,
+ * `archive_no_export`) when the file cannot be an export we can read.
+ */
+export async function openArchive(zipPath: string, options: ReadArchiveOptions = {}): Promise<ExportArchive> {
+  options.signal?.throwIfAborted();
+  const limits: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits };
+  const zip = await openZip(zipPath);
+  try {
+    const entries = await readEntries(zip, zipPath, limits.maxEntries);
+    const { members, warnings } = validate(entries, zipPath, limits);
+    return new ZipArchive(zip, zipPath, members, warnings, limits, options);
+  } catch (error) {
+    zip.close();
+    throw error;
+  }
+}
+
+function validate(
+  entries: readonly Entry[],
+  zipPath: string,
+  limits: ArchiveLimits,
+): { members: Member[]; warnings: WarningEvent[] } {
+  const members: Member[] = [];
+  const warnings: WarningEvent[] = [];
+  const seen = new Set<string>();
+  let declared = 0;
+  for (const entry of entries) {
+    const raw = entryName(entry);
+    const reason = unsafeNameReason(raw);
+    if (reason !== undefined) {
+      throw new ArchiveError(
+        'archive_unsafe_path',
+        `\`${zipPath}\` holds an entry named \`${raw.replace(/\0/g, '\\0')}\`, which ${reason}; such a zip is unsafe and was not read. Check where the file came from.`,
+        { details: { zipPath, entry: raw } },
+      );
+    }
+    const name = raw.replace(/\\/g, '/');
+    if (name.endsWith('/')) continue;
+    if (seen.has(name)) {
+      warnings.push({
+        kind: 'warning',
+        code: 'duplicate_member',
+        message: `\`${zipPath}\` holds \`${name}\` more than once; every copy is read.`,
+        path: name,
+      });
+    }
+    seen.add(name);
+    declared += entry.uncompressedSize;
+    if (declared > limits.maxUncompressedBytes) {
+      throw new ArchiveError(
+        'archive_too_large',
+        `\`${zipPath}\` declares more than ${limits.maxUncompressedBytes} bytes once uncompressed, above the limit; it was not read. Raise the limit if the export is genuine.`,
+        { details: { zipPath, declared, max: limits.maxUncompressedBytes } },
+      );
+    }
+    checkRatio(zipPath, name, entry.uncompressedSize, entry.compressedSize, limits.maxCompressionRatio);
+    const kind = kindOf(name);
+    if (kind !== 'other' && entry.isEncrypted()) {
+      throw new ArchiveError(
+        'archive_encrypted',
+        `\`${name}\` in \`${zipPath}\` is encrypted, which TikTok exports never are. Check the file, or download the export again.`,
+        { details: { zipPath, member: name } },
+      );
+    }
+    if (kind !== 'other' && entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+      throw new ArchiveError(
+        'archive_unsupported',
+        `\`${name}\` in \`${zipPath}\` uses compression method ${entry.compressionMethod}, not deflate; it cannot be read. Download the export again.`,
+        { details: { zipPath, member: name, method: entry.compressionMethod } },
+      );
+    }
+    members.push({ name, entry, kind });
+  }
+  if (!members.some((m) => m.kind !== 'other')) {
+    throw new ArchiveError(
+      'archive_no_export',
+      `\`${zipPath}\` holds no \`.json\` or \`.txt\` file, so it is not a TikTok export. Check that the right file was given.`,
+      { details: { zipPath } },
+    );
+  }
+  return { members, warnings };
+}
+
+function checkRatio(
+  zipPath: string,
+  member: string,
+  inflated: number,
+  compressed: number,
+  max: number,
+): void {
+  if (inflated < RATIO_MIN_BYTES) return;
+  if (compressed > 0 && inflated / compressed <= max) return;
+  throw new ArchiveError(
+    'archive_too_large',
+    `\`${member}\` in \`${zipPath}\` inflates ${compressed > 0 ? `${Math.round(inflated / compressed)} times` : 'from nothing'} (${inflated} bytes), above the ratio limit of ${max}; it looks like a zip bomb and was not read.`,
+    { details: { zipPath, member, inflated, compressed, max } },
+  );
+}
+
+class ZipArchive implements ExportArchive {
+  readonly members: readonly string[];
+  private readonly format: 'json' | 'txt';
+  private era: string;
+  private readonly topLevelKeys = new Set<string>();
+  private readonly totalCompressed: number;
+  private closed = false;
+
+  constructor(
+    private readonly zip: ZipFile,
+    private readonly zipPath: string,
+    private readonly entries: readonly Member[],
+    private readonly warnings: readonly WarningEvent[],
+    private readonly limits: ArchiveLimits,
+    private readonly options: ReadArchiveOptions,
+  ) {
+    this.members = entries.map((m) => m.name);
+    this.format = entries.some((m) => m.kind === 'json') ? 'json' : 'txt';
+    this.era = this.format === 'txt' ? detectTxtEra(this.members) : 'unknown';
+    this.totalCompressed = entries.reduce((sum, m) => sum + m.entry.compressedSize, 0);
+  }
+
+  get info(): ArchiveInfo {
+    return { format: this.format, era: this.era };
+  }
+
+  async *events(): AsyncGenerator<ParseEvent> {
+    if (this.closed) throw new Error('The archive is closed.');
+    const { signal, onProgress } = this.options;
+    for (const warning of this.warnings) yield warning;
+    let done = 0;
+    let inflatedTotal = 0;
+    const parseOptions: ParseOptions = {
+      ...(signal ? { signal } : {}),
+      onTopLevelKey: (key) => {
+        if (this.topLevelKeys.has(key)) return;
+        this.topLevelKeys.add(key);
+        this.era = detectEra(this.topLevelKeys);
+      },
+    };
+    for (const member of this.entries) {
+      signal?.throwIfAborted();
+      const { entry, name } = member;
+      if (member.kind === 'other') {
+        yield {
+          kind: 'warning',
+          code: 'unknown_member',
+          message: `Skipped \`${name}\`: only \`.json\` and \`.txt\` files of an export are read.`,
+          path: name,
+        };
+        done += entry.compressedSize;
+        onProgress?.(done, this.totalCompressed);
+        continue;
+      }
+      const source = await openEntryStream(this.zip, entry, this.zipPath, name);
+      const counter = new InflateCounter(this.zipPath, name, entry, this.limits, inflatedTotal, (bytes) => {
+        if (onProgress === undefined || entry.uncompressedSize === 0) return;
+        const part = Math.min(entry.compressedSize, (bytes * entry.compressedSize) / entry.uncompressedSize);
+        onProgress(done + part, this.totalCompressed);
+      });
+      const stream: Readable = pipeline(source, counter, () => {});
+      const parse = member.kind === 'json' ? parseJsonExportBatches : parseTxtExportBatches;
+      try {
+        for await (const batch of parse(stream, name, parseOptions)) {
+          for (let i = 0; i < batch.length; i++) yield batch[i]!;
+        }
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        throw zipError(error, this.zipPath, name);
+      } finally {
+        if (!source.destroyed) source.destroy();
+      }
+      inflatedTotal += counter.bytes;
+      done += entry.compressedSize;
+      onProgress?.(done, this.totalCompressed);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.zip.close();
+  }
+}
+
+/** Counts inflated bytes and stops the stream as soon as a member breaks a limit. */
+class InflateCounter extends Transform {
+  bytes = 0;
+
+  constructor(
+    private readonly zipPath: string,
+    private readonly member: string,
+    private readonly entry: Entry,
+    private readonly limits: ArchiveLimits,
+    private readonly before: number,
+    private readonly progress: (bytes: number) => void,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    const { entry, limits } = this;
+    if (this.bytes > entry.uncompressedSize) {
+      callback(
+        new ArchiveError(
+          'archive_too_large',
+          `\`${this.member}\` in \`${this.zipPath}\` inflates to more than the ${entry.uncompressedSize} bytes its header declares, the mark of a zip bomb; it was not read. Download the export again.`,
+          { details: { zipPath: this.zipPath, member: this.member } },
+        ),
+      );
+      return;
+    }
+    if (this.before + this.bytes > limits.maxUncompressedBytes) {
+      callback(
+        new ArchiveError(
+          'archive_too_large',
+          `\`${this.zipPath}\` inflates to more than ${limits.maxUncompressedBytes} bytes, above the limit; reading stopped at \`${this.member}\`.`,
+          { details: { zipPath: this.zipPath, member: this.member, max: limits.maxUncompressedBytes } },
+        ),
+      );
+      return;
+    }
+    try {
+      checkRatio(this.zipPath, this.member, this.bytes, entry.compressedSize, limits.maxCompressionRatio);
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
+    this.progress(this.bytes);
+    callback(null, chunk);
+  }
+}

@@ -1,0 +1,98 @@
+import type pg from 'pg';
+import { copyChunk, copyField } from '../db/copy.js';
+import type { TableName } from '../parsers/records.js';
+import { TABLE_SPECS, type TableSpec } from './tables.js';
+
+/** Bytes of encoded rows buffered per table before they are sent as one COPY. */
+const CHUNK_BYTES = 1 << 20;
+/** COPY chunks allowed in flight before the parser waits (backpressure). */
+const MAX_QUEUED = 2;
+
+export const stageTable = (table: TableName | 'raw') => `pg_temp.stage_${table}`;
+
+/**
+ * Streams parsed rows into per-table temporary staging tables with COPY, while parsing goes on: rows
+ * are encoded into per-table buffers, and a full buffer is sent as one COPY on the transaction's
+ * connection. The database works in its own process, so parsing and loading overlap.
+ */
+export class Stager {
+  readonly #client: pg.ClientBase;
+  readonly #buffers = new Map<string, { lines: string[]; bytes: number }>();
+  #queue: Promise<void> = Promise.resolve();
+  #queued = 0;
+  #failed: unknown;
+  readonly staged = new Map<string, number>();
+
+  constructor(client: pg.ClientBase) {
+    this.#client = client;
+  }
+
+  /** Creates the staging tables; they disappear at the end of the transaction. */
+  async createTables(): Promise<void> {
+    const ddl = Object.values(TABLE_SPECS).map((spec) => {
+      const columns = [...(spec.partColumn ? ['part'] : []), ...spec.columns.map((c) => c.name)];
+      return `create temp table stage_${spec.table} (${columns.map((c) => `${c} text`).join(', ')}) on commit drop;`;
+    });
+    ddl.push('create temp table stage_raw (path text, json text) on commit drop;');
+    await this.#client.query(ddl.join('\n'));
+  }
+
+  /** Adds one row; call {@link drain} when it returns true. */
+  add(spec: TableSpec, part: string, row: object): boolean {
+    const values = row as Record<string, string | null>;
+    let line = spec.partColumn ? copyField(part) : '';
+    let first = !spec.partColumn;
+    for (const column of spec.columns) {
+      line += (first ? '' : '\t') + copyField(values[column.field]);
+      first = false;
+    }
+    return this.#push(spec.table, `${line}\n`);
+  }
+
+  addRaw(path: string, json: string): boolean {
+    return this.#push('raw', `${copyField(path)}\t${copyField(json)}\n`);
+  }
+
+  #push(table: TableName | 'raw', line: string): boolean {
+    let buffer = this.#buffers.get(table);
+    if (!buffer) {
+      buffer = { lines: [], bytes: 0 };
+      this.#buffers.set(table, buffer);
+    }
+    buffer.lines.push(line);
+    buffer.bytes += line.length;
+    this.staged.set(table, (this.staged.get(table) ?? 0) + 1);
+    if (buffer.bytes >= CHUNK_BYTES) this.#send(table);
+    return this.#queued >= MAX_QUEUED || this.#failed !== undefined;
+  }
+
+  #send(table: TableName | 'raw'): void {
+    const buffer = this.#buffers.get(table);
+    if (!buffer || buffer.lines.length === 0) return;
+    const chunk = buffer.lines.join('');
+    buffer.lines = [];
+    buffer.bytes = 0;
+    this.#queued += 1;
+    this.#queue = this.#queue
+      .then(() => (this.#failed === undefined ? copyChunk(this.#client, stageTable(table), chunk) : undefined))
+      .catch((error) => {
+        this.#failed ??= error;
+      })
+      .finally(() => {
+        this.#queued -= 1;
+      });
+  }
+
+  /** Waits until the COPY queue is short again; rethrows a failed COPY. */
+  async drain(): Promise<void> {
+    while (this.#queued >= MAX_QUEUED) await this.#queue;
+    if (this.#failed !== undefined) throw this.#failed;
+  }
+
+  /** Sends every buffered row and waits for all COPYs to finish. */
+  async flush(): Promise<void> {
+    for (const table of this.#buffers.keys()) this.#send(table as TableName | 'raw');
+    await this.#queue;
+    if (this.#failed !== undefined) throw this.#failed;
+  }
+}

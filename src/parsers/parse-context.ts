@@ -1,0 +1,117 @@
+/**
+ * What both parsers share while reading one archive member: the options, the batch of events being
+ * collected, de-duplication of section events and repeated warnings, and the error messages.
+ */
+import { ArchiveError } from '../errors.js';
+import type { ParseEvent, TableName, TableRows } from './records.js';
+import type { SectionDef } from './sections.js';
+
+export interface ParseOptions {
+  /** Stops the parser between chunks; the generator then throws `signal.reason`. */
+  signal?: AbortSignal;
+  /** Called with each top-level key of a JSON member as soon as it is read (era detection). */
+  onTopLevelKey?: (key: string) => void;
+  /** Largest unmodeled section kept as a `raw` event, in characters; larger ones are dropped with a warning. */
+  maxRawChars?: number;
+}
+
+export const DEFAULT_MAX_RAW_CHARS = 64 * 1024 * 1024;
+
+const DAMAGED = 'The export looks damaged: download it again.';
+
+/** A value in a message: short, on one line. */
+export function preview(value: string): string {
+  const s = value.replace(/\s+/g, ' ');
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+export class ParseContext {
+  /** Events collected since the last hand-off. */
+  out: ParseEvent[] = [];
+  readonly maxRawChars: number;
+  private readonly announced = new Set<string>();
+  private readonly warned = new Set<string>();
+
+  constructor(
+    readonly member: string,
+    readonly options: ParseOptions,
+  ) {
+    this.maxRawChars = options.maxRawChars ?? DEFAULT_MAX_RAW_CHARS;
+  }
+
+  /** Hands the collected events over and starts a new batch. */
+  take(): ParseEvent[] {
+    const batch = this.out;
+    this.out = [];
+    return batch;
+  }
+
+  /** Announces every (table, part) of a section found at `path`, once per path. */
+  section(def: SectionDef, path: string): void {
+    for (const { table, part } of def.announces) {
+      const key = `${table}\0${part}\0${path}`;
+      if (this.announced.has(key)) continue;
+      this.announced.add(key);
+      this.out.push({ kind: 'section', table, part, path });
+    }
+  }
+
+  record<T extends TableName>(table: T, part: string, row: TableRows[T]): void {
+    this.out.push({ kind: 'record', table, part, row } as ParseEvent);
+  }
+
+  raw(path: string, json: string): void {
+    this.out.push({ kind: 'raw', path, json });
+  }
+
+  warn(code: string, message: string, path: string): void {
+    this.out.push({ kind: 'warning', code, message, path });
+  }
+
+  /** A warning given once per `key` and member (unknown keys repeat on every record). */
+  warnOnce(key: string, code: string, message: string, path: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.warn(code, message, path);
+  }
+
+  /** Text without NUL characters; each removal is reported. */
+  clean(value: string, where: () => string): string {
+    if (value.indexOf('\0') === -1) return value;
+    const path = where();
+    this.warn(
+      'nul_stripped',
+      `Removed NUL characters from a value at \`${path}\` in \`${this.member}\`.`,
+      path,
+    );
+    return value.replace(/\0/g, '');
+  }
+
+  wrongType(expected: string, found: string, path: string): ArchiveError {
+    return new ArchiveError(
+      'archive_wrong_type',
+      `Expected ${expected} at \`${path}\` in \`${this.member}\`, found ${found}. ${DAMAGED}`,
+      { details: { member: this.member, path } },
+    );
+  }
+
+  badDate(value: string, path: string): ArchiveError {
+    return new ArchiveError(
+      'archive_bad_date',
+      `Expected a date like \`2024-05-01 12:34:56\` at \`${path}\` in \`${this.member}\`, found \`${preview(value)}\`. ${DAMAGED}`,
+      { details: { member: this.member, path, value: preview(value) } },
+    );
+  }
+
+  invalidJson(path: string, detail: string, cause?: unknown): ArchiveError {
+    const where = path === '' ? 'at its start' : `at \`${path}\``;
+    return new ArchiveError(
+      'archive_invalid_json',
+      `\`${this.member}\` is not valid JSON ${where} (${detail}). ${DAMAGED}`,
+      {
+        cause,
+        details: { member: this.member, path },
+      },
+    );
+  }
+}

@@ -1,0 +1,438 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { ConfigError, PipelineError, TerminalError } from '../errors.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { type Clock, systemClock } from './clock.js';
+import type { CredentialStatus, CredentialsTable, TikTokDatabase } from './db-types.js';
+import type { TokenSet } from './oauth.js';
+import type { AccessTokenSource } from './portability-client.js';
+import { Secret } from './secret.js';
+
+const HOUR = 3600_000;
+
+export const ENCRYPTION_KEY_ENV = 'TIKTOK_SYNC_ENCRYPTION_KEY';
+const KEY_ADVICE = `Create one with \`openssl rand -base64 32\` and put it in ${ENCRYPTION_KEY_ENV} (keep it safe: without it the stored tokens cannot be read and every account must connect again).`;
+
+/**
+ * The 32-byte key for token encryption, given as 64 hex digits or base64 (standard or URL-safe).
+ * Undefined input gives undefined; anything else that is not 32 bytes is a {@link ConfigError}.
+ */
+export function parseEncryptionKey(text: string | undefined): Buffer | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = text.trim();
+  let key: Buffer | undefined;
+  if (/^[0-9a-fA-F]{64}$/.test(value)) key = Buffer.from(value, 'hex');
+  else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) key = Buffer.from(value, 'base64');
+  if (key?.length !== 32) {
+    throw new ConfigError(
+      'encryption_key_invalid',
+      `${ENCRYPTION_KEY_ENV} is not a 32-byte key in base64 or hex (decoded to ${key?.length ?? 0} bytes). ${KEY_ADVICE}`,
+    );
+  }
+  return key;
+}
+
+/** AES-256-GCM with a random 96-bit nonce per value; the tag is appended to the ciphertext. */
+export class TokenCipher {
+  readonly #key: Buffer;
+  /** First 16 hex digits of SHA-256 of the key: tells "wrong key" from "corrupt data". */
+  readonly fingerprint: string;
+
+  constructor(key: Buffer) {
+    if (key.length !== 32)
+      throw new ConfigError(
+        'encryption_key_invalid',
+        `The encryption key has ${key.length} bytes; expected 32. ${KEY_ADVICE}`,
+      );
+    this.#key = Buffer.from(key);
+    this.fingerprint = createHash('sha256').update(key).digest('hex').slice(0, 16);
+  }
+
+  /** `context` is bound as associated data, so a ciphertext moved to another row or column fails to decrypt. */
+  encrypt(secret: Secret, context: string): { ciphertext: Buffer; nonce: Buffer } {
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, nonce);
+    cipher.setAAD(Buffer.from(context, 'utf8'));
+    const body = Buffer.concat([cipher.update(secret.reveal(), 'utf8'), cipher.final()]);
+    return { ciphertext: Buffer.concat([body, cipher.getAuthTag()]), nonce };
+  }
+
+  decrypt(ciphertext: Buffer, nonce: Buffer, context: string): Secret {
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, nonce);
+    decipher.setAAD(Buffer.from(context, 'utf8'));
+    decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
+    const plain = Buffer.concat([
+      decipher.update(ciphertext.subarray(0, ciphertext.length - 16)),
+      decipher.final(),
+    ]);
+    return new Secret(plain.toString('utf8'));
+  }
+
+  toString(): string {
+    return `TokenCipher(${this.fingerprint})`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+/** The part of {@link OAuthClient} the store needs (tests may pass another). */
+export interface TokenEndpoint {
+  refresh(refreshToken: Secret, signal?: AbortSignal): Promise<TokenSet>;
+  revoke(accessToken: Secret, signal?: AbortSignal): Promise<void>;
+}
+
+export interface TokenStoreOptions {
+  db: Kysely<TikTokDatabase>;
+  oauth: TokenEndpoint;
+  /** From {@link parseEncryptionKey}; without it tokens can be neither stored nor read. */
+  encryptionKey: Buffer | undefined;
+  clock?: Clock;
+  logger?: Logger;
+  /** Refresh when the access token has less than this left (default 1 h of its 24 h). */
+  refreshMarginMs?: number;
+}
+
+export interface CredentialSummary {
+  accountId: string;
+  openId: string;
+  status: CredentialStatus;
+  statusReason: string | null;
+  scopes: string[];
+  consumedScopes: string[];
+  accessTokenExpiresAt: Date | null;
+  refreshTokenExpiresAt: Date | null;
+}
+
+/**
+ * Stores each account's OAuth grant with the tokens encrypted, hands out a valid access token
+ * (refreshing it before it expires, storing the rotated refresh token), and marks the account
+ * `needs_consent` when TikTok no longer honours the grant. Refreshes take a row lock, so two
+ * processes never spend the same refresh token.
+ */
+export class TokenStore {
+  readonly #db: Kysely<TikTokDatabase>;
+  readonly #oauth: TokenEndpoint;
+  readonly #cipher: TokenCipher | undefined;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #marginMs: number;
+
+  constructor(options: TokenStoreOptions) {
+    this.#db = options.db;
+    this.#oauth = options.oauth;
+    this.#cipher = options.encryptionKey ? new TokenCipher(options.encryptionKey) : undefined;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger ?? silentLogger();
+    this.#marginMs = options.refreshMarginMs ?? HOUR;
+  }
+
+  /** Saves a fresh grant (after the consent flow) and links the account to the TikTok user. */
+  async saveGrant(accountId: string, tokens: TokenSet): Promise<void> {
+    const cipher = this.#requireCipher();
+    const access = cipher.encrypt(tokens.accessToken, context(accountId, 'access_token'));
+    const refresh = cipher.encrypt(tokens.refreshToken, context(accountId, 'refresh_token'));
+    const now = new Date(this.#clock.now());
+    const row = {
+      open_id: tokens.openId,
+      status: 'active' as const,
+      status_reason: null,
+      status_changed_at: now,
+      scopes: tokens.scopes,
+      consumed_scopes: [],
+      key_fingerprint: cipher.fingerprint,
+      access_token_ciphertext: access.ciphertext,
+      access_token_nonce: access.nonce,
+      refresh_token_ciphertext: refresh.ciphertext,
+      refresh_token_nonce: refresh.nonce,
+      access_token_expires_at: new Date(tokens.accessTokenExpiresAt),
+      refresh_token_expires_at: new Date(tokens.refreshTokenExpiresAt),
+      granted_at: now,
+      refreshed_at: null,
+      updated_at: now,
+    };
+    try {
+      await this.#db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('tiktok_sync.accounts')
+          .set({ open_id: tokens.openId })
+          .where('account_id', '=', accountId)
+          .execute();
+        await trx
+          .insertInto('tiktok_sync.credentials')
+          .values({ account_id: accountId, ...row })
+          .onConflict((oc) => oc.column('account_id').doUpdateSet(row))
+          .execute();
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') {
+        const other = await this.#db
+          .selectFrom('tiktok_sync.accounts')
+          .select('name')
+          .where('open_id', '=', tokens.openId)
+          .executeTakeFirst();
+        throw new ConfigError(
+          'tiktok_user_already_connected',
+          `This TikTok user is already connected as account \`${other?.name ?? '?'}\`; use that account, or remove it first.`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  async summary(accountId: string): Promise<CredentialSummary | undefined> {
+    const row = await this.#db
+      .selectFrom('tiktok_sync.credentials')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      accountId,
+      openId: row.open_id,
+      status: row.status,
+      statusReason: row.status_reason,
+      scopes: row.scopes,
+      consumedScopes: row.consumed_scopes,
+      accessTokenExpiresAt: row.access_token_expires_at,
+      refreshTokenExpiresAt: row.refresh_token_expires_at,
+    };
+  }
+
+  /** A usable access token, refreshed first when it expires within the margin. */
+  async accessToken(accountId: string, signal?: AbortSignal): Promise<Secret> {
+    const row = await this.#load(this.#db, accountId);
+    const expiresAt = row.access_token_expires_at?.getTime() ?? 0;
+    if (expiresAt - this.#clock.now() > this.#marginMs) return this.#decrypt(row, 'access_token');
+    return this.refresh(accountId, { signal });
+  }
+
+  /**
+   * Refreshes the access token under a row lock. With `rejected`, the refresh happens only if the
+   * stored token is still the one TikTok rejected (another process may have refreshed meanwhile).
+   */
+  async refresh(
+    accountId: string,
+    options: { rejected?: Secret; signal?: AbortSignal } = {},
+  ): Promise<Secret> {
+    const cipher = this.#requireCipher();
+    let failure: unknown;
+    const token = await this.#db.transaction().execute(async (trx) => {
+      const row = await this.#load(trx, accountId, true);
+      const current = this.#decrypt(row, 'access_token');
+      const expiresAt = row.access_token_expires_at?.getTime() ?? 0;
+      const stillValid = expiresAt - this.#clock.now() > this.#marginMs;
+      if (options.rejected ? current.reveal() !== options.rejected.reveal() : stillValid) return current;
+
+      let tokens: TokenSet;
+      try {
+        tokens = await this.#oauth.refresh(this.#decrypt(row, 'refresh_token'), options.signal);
+      } catch (error) {
+        if (error instanceof TerminalError && error.code === 'invalid_grant') {
+          await this.#setStatus(
+            trx,
+            accountId,
+            'needs_consent',
+            'TikTok rejected the refresh token (invalid_grant): the grant was revoked or has expired. Connect the account again.',
+            true,
+          );
+          failure = new TerminalError(
+            'needs_consent',
+            `TikTok no longer accepts the stored grant for account ${accountId} (invalid_grant); the account is marked needs_consent. Connect it again to resume syncing.`,
+            { cause: error, details: { accountId, log_id: error.details.log_id } },
+          );
+          return undefined;
+        }
+        throw error;
+      }
+      const access = cipher.encrypt(tokens.accessToken, context(accountId, 'access_token'));
+      const refresh = cipher.encrypt(tokens.refreshToken, context(accountId, 'refresh_token'));
+      const now = new Date(this.#clock.now());
+      await trx
+        .updateTable('tiktok_sync.credentials')
+        .set({
+          access_token_ciphertext: access.ciphertext,
+          access_token_nonce: access.nonce,
+          refresh_token_ciphertext: refresh.ciphertext,
+          refresh_token_nonce: refresh.nonce,
+          access_token_expires_at: new Date(tokens.accessTokenExpiresAt),
+          refresh_token_expires_at: new Date(tokens.refreshTokenExpiresAt),
+          scopes: tokens.scopes.length > 0 ? tokens.scopes : row.scopes,
+          key_fingerprint: cipher.fingerprint,
+          refreshed_at: now,
+          updated_at: now,
+        })
+        .where('account_id', '=', accountId)
+        .execute();
+      this.#logger.info(
+        {
+          accountId,
+          accessTokenExpiresAt: new Date(tokens.accessTokenExpiresAt).toISOString(),
+          rotated: true,
+        },
+        'access token refreshed',
+      );
+      return tokens.accessToken;
+    });
+    if (failure) throw failure;
+    return token!;
+  }
+
+  /** The token source a {@link PortabilityClient} uses for one account. */
+  forAccount(accountId: string): AccessTokenSource {
+    let last: Secret | undefined;
+    return {
+      accessToken: async (signal) => {
+        last = await this.accessToken(accountId, signal);
+        return last;
+      },
+      refreshAccessToken: async (signal) => {
+        last = await this.refresh(accountId, { rejected: last, signal });
+        return last;
+      },
+    };
+  }
+
+  /** Records that the user must connect again (e.g. a token still invalid after a refresh). */
+  async markNeedsConsent(accountId: string, reason: string): Promise<void> {
+    await this.#setStatus(this.#db, accountId, 'needs_consent', reason, false);
+  }
+
+  /** The user or TikTok removed the authorization (webhook `authorization.removed`); tokens are wiped. */
+  async markRevoked(accountId: string, reason: string): Promise<void> {
+    await this.#setStatus(this.#db, accountId, 'revoked', reason, true);
+  }
+
+  /** Uses up `portability.*.single` scopes after an Add that relied on them. */
+  async consumeScopes(accountId: string, scopes: readonly string[]): Promise<void> {
+    if (scopes.length === 0) return;
+    const row = await this.#load(this.#db, accountId);
+    const consumed = [...new Set([...row.consumed_scopes, ...scopes])];
+    await this.#db
+      .updateTable('tiktok_sync.credentials')
+      .set({ consumed_scopes: consumed, updated_at: new Date(this.#clock.now()) })
+      .where('account_id', '=', accountId)
+      .execute();
+  }
+
+  /** Revokes the grant at TikTok and wipes the stored tokens. */
+  async revoke(accountId: string, signal?: AbortSignal): Promise<void> {
+    const row = await this.#load(this.#db, accountId);
+    if (row.access_token_ciphertext) {
+      try {
+        await this.#oauth.revoke(this.#decrypt(row, 'access_token'), signal);
+      } catch (error) {
+        // An already-dead grant is as revoked as it gets; anything else is reported.
+        if (!(error instanceof PipelineError && error.code === 'invalid_grant')) throw error;
+      }
+    }
+    await this.markRevoked(
+      accountId,
+      'Disconnected on request; connect the account again to resume syncing.',
+    );
+  }
+
+  async #setStatus(
+    db: Kysely<TikTokDatabase>,
+    accountId: string,
+    status: CredentialStatus,
+    reason: string,
+    wipeTokens: boolean,
+  ): Promise<void> {
+    const now = new Date(this.#clock.now());
+    await db
+      .updateTable('tiktok_sync.credentials')
+      .set({
+        status,
+        status_reason: reason,
+        status_changed_at: now,
+        updated_at: now,
+        ...(wipeTokens
+          ? {
+              access_token_ciphertext: null,
+              access_token_nonce: null,
+              refresh_token_ciphertext: null,
+              refresh_token_nonce: null,
+            }
+          : {}),
+      })
+      .where('account_id', '=', accountId)
+      .execute();
+    this.#logger.warn({ accountId, status, reason }, 'TikTok credentials need attention');
+  }
+
+  async #load(db: Kysely<TikTokDatabase>, accountId: string, lock = false) {
+    let query = db.selectFrom('tiktok_sync.credentials').selectAll().where('account_id', '=', accountId);
+    if (lock) query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    if (!row) {
+      throw new TerminalError(
+        'not_connected',
+        `Account ${accountId} has no TikTok grant; connect it first (the consent flow stores one).`,
+        { details: { accountId } },
+      );
+    }
+    if (row.status !== 'active') {
+      throw new TerminalError(
+        row.status === 'revoked' ? 'revoked' : 'needs_consent',
+        `Account ${accountId} cannot call TikTok: its grant is ${row.status} (${row.status_reason ?? 'no reason recorded'}).`,
+        { details: { accountId, status: row.status } },
+      );
+    }
+    return row;
+  }
+
+  #decrypt(
+    row: Pick<CredentialsTable, 'account_id' | 'key_fingerprint'> &
+      Record<`${Kind}_ciphertext` | `${Kind}_nonce`, Buffer | null>,
+    kind: Kind,
+  ): Secret {
+    const cipher = this.#requireCipher();
+    const ciphertext = row[`${kind}_ciphertext`];
+    const nonce = row[`${kind}_nonce`];
+    if (!ciphertext || !nonce) {
+      throw new TerminalError(
+        'needs_consent',
+        `Account ${row.account_id} has no stored ${kind.replace('_', ' ')}; connect it again.`,
+      );
+    }
+    try {
+      return cipher.decrypt(ciphertext, nonce, context(row.account_id, kind));
+    } catch (error) {
+      const wrongKey = row.key_fingerprint !== null && row.key_fingerprint !== cipher.fingerprint;
+      throw new ConfigError(
+        wrongKey ? 'encryption_key_mismatch' : 'token_decrypt_failed',
+        wrongKey
+          ? `The tokens of account ${row.account_id} were stored under another encryption key (fingerprint ${row.key_fingerprint}, ours ${cipher.fingerprint}); set ${ENCRYPTION_KEY_ENV} to that key, or connect the account again.`
+          : `The stored ${kind.replace('_', ' ')} of account ${row.account_id} does not decrypt (corrupt or tampered); connect the account again.`,
+        { cause: error },
+      );
+    }
+  }
+
+  #requireCipher(): TokenCipher {
+    if (!this.#cipher) {
+      throw new ConfigError(
+        'encryption_key_missing',
+        `No encryption key is set, so TikTok tokens cannot be stored or read. ${KEY_ADVICE}`,
+      );
+    }
+    return this.#cipher;
+  }
+
+  toString(): string {
+    return 'TokenStore';
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+type Kind = 'access_token' | 'refresh_token';
+
+function context(accountId: string, kind: Kind): string {
+  return `tiktok_sync.credentials:${accountId}:${kind}`;
+}

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TABLE_SPECS } from '../../src/ingest/tables.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+describe('schema', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('has a table with matching column types for every table spec the loader writes', async () => {
+    const { rows } = await database.pool.query<{ table_name: string; column_name: string; data_type: string }>(
+      `select table_name, column_name, data_type from information_schema.columns where table_schema = 'tiktok'`,
+    );
+    const types = new Map(rows.map((r) => [`${r.table_name}.${r.column_name}`, r.data_type]));
+    const pgType = { text: 'text', timestamptz: 'timestamp with time zone', bigint: 'bigint', date: 'date', jsonb: 'jsonb' };
+    for (const spec of Object.values(TABLE_SPECS)) {
+      for (const column of spec.columns) {
+        expect(types.get(`${spec.table}.${column.name}`), `${spec.table}.${column.name}`).toBe(pgType[column.type]);
+      }
+      if (spec.partColumn) expect(types.get(`${spec.table}.${spec.partColumn}`)).toBe('text');
+    }
+  });
+
+  it('comments every table, view and column of the data schema', async () => {
+    const { rows } = await database.pool.query<{ what: string }>(
+      `select c.relname || coalesce('.' || a.attname, '') as what
+       from pg_class c
+       join pg_namespace n on n.oid = c.relnamespace and n.nspname in ('tiktok', 'tiktok_sync')
+       left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+       where c.relkind in ('r', 'v') and c.relname not like 'kysely%'
+         and (case when a.attname is null then obj_description(c.oid, 'pg_class')
+                   else col_description(c.oid, a.attnum) end) is null
+         and (a.attname is not null or obj_description(c.oid, 'pg_class') is null)`,
+    );
+    expect(rows.map((r) => r.what)).toEqual([]);
+  });
+
+  it('leads every primary key and unique constraint of the data schema with account_id', async () => {
+    const { rows } = await database.pool.query<{ name: string; first: string }>(
+      `select con.conname as name, a.attname as first
+       from pg_constraint con
+       join pg_namespace n on n.oid = con.connamespace and n.nspname = 'tiktok'
+       join pg_attribute a on a.attrelid = con.conrelid and a.attnum = con.conkey[1]
+       where con.contype in ('p', 'u')`,
+    );
+    expect(rows.length).toBeGreaterThan(15);
+    for (const row of rows) expect(row.first, row.name).toBe('account_id');
+  });
+});

@@ -1,0 +1,29 @@
+import pg from 'pg';
+
+/**
+ * Tuples inserted, updated and deleted in the `tiktok` data tables, from `pg_stat_user_tables`.
+ *
+ * Backends report their counters when they go idle (at most once a second) and when they exit, so
+ * this waits until every other connection to the database has gone: close the pools that wrote first.
+ */
+export async function dataTableWrites(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (let i = 0; i < 100; i += 1) {
+      const others = await client.query(
+        'select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+      );
+      if (others.rows[0].n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await client.query('select pg_stat_clear_snapshot()');
+    const result = await client.query(
+      `select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint as writes
+       from pg_stat_user_tables where schemaname = 'tiktok'`,
+    );
+    return Number(result.rows[0].writes);
+  } finally {
+    await client.end();
+  }
+}
