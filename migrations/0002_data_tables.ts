@@ -46,11 +46,20 @@ const TABLES: readonly Table[] = [
   },
   {
     name: 'favorites',
-    comment: 'Things the user saved as favorites: videos, sounds, hashtags, effects, collections and newer kinds.',
-    part: ['kind', 'text not null', 'video, sound, hashtag, effect, collection, comment, location, playlist, movie_tv, drama or other.'],
+    comment:
+      'Things the user saved as favorites: videos, sounds, hashtags, effects, collections and newer kinds.',
+    part: [
+      'kind',
+      'text not null',
+      'video, sound, hashtag, effect, collection, comment, location, playlist, movie_tv, drama or other.',
+    ],
     columns: [
       ['favorited_at', 'timestamptz', 'When it was added to favorites (UTC).'],
-      ['item_id', 'bigint', 'Id of the video, sound, effect or hashtag, taken from the link when it names one.'],
+      [
+        'item_id',
+        'bigint',
+        'Id of the video, sound, effect or hashtag, taken from the link when it names one.',
+      ],
       ['link', 'text', 'Link as exported.'],
       ['name', 'text', 'Name or title, for kinds that have one (e.g. a collection).'],
     ],
@@ -95,7 +104,7 @@ const TABLES: readonly Table[] = [
     name: 'followers',
     comment: 'Accounts that follow the user (Follower List).',
     columns: [
-      ['username', 'text not null', 'The follower\'s TikTok username.'],
+      ['username', 'text not null', "The follower's TikTok username."],
       ['followed_at', 'timestamptz', 'When they started following (UTC).'],
     ],
   },
@@ -103,7 +112,7 @@ const TABLES: readonly Table[] = [
     name: 'following',
     comment: 'Accounts the user follows (Following List).',
     columns: [
-      ['username', 'text not null', 'The followed account\'s TikTok username.'],
+      ['username', 'text not null', "The followed account's TikTok username."],
       ['followed_at', 'timestamptz', 'When the user started following them (UTC).'],
     ],
   },
@@ -111,7 +120,7 @@ const TABLES: readonly Table[] = [
     name: 'blocks',
     comment: 'Accounts the user blocked (Block List).',
     columns: [
-      ['username', 'text not null', 'The blocked account\'s TikTok username.'],
+      ['username', 'text not null', "The blocked account's TikTok username."],
       ['blocked_at', 'timestamptz', 'When it was blocked (UTC).'],
     ],
   },
@@ -131,10 +140,18 @@ const TABLES: readonly Table[] = [
   {
     name: 'posts',
     comment: 'Videos and photo posts the user published, with their settings.',
-    part: ['status', 'text not null', 'posted, or recently_deleted (in the export\'s Recently Deleted Posts).'],
+    part: [
+      'status',
+      'text not null',
+      "posted, or recently_deleted (in the export's Recently Deleted Posts).",
+    ],
     columns: [
       ['posted_at', 'timestamptz not null', 'When it was posted (UTC).'],
-      ['link', 'text', 'Signed, expiring download URL(s) of the media as of the latest export; photo posts list several separated by newlines. A new URL alone does not count as a change.'],
+      [
+        'link',
+        'text',
+        'Signed, expiring download URL(s) of the media as of the latest export; photo posts list several separated by newlines. A new URL alone does not count as a change.',
+      ],
       ['video_id', 'bigint', 'Video id, when the link names one.'],
       ['title', 'text', 'Caption of the post.'],
       ['likes', 'bigint', 'Number of likes as of the latest export.'],
@@ -156,7 +173,7 @@ const TABLES: readonly Table[] = [
   },
   {
     name: 'profile',
-    comment: 'The user\'s current profile (one row per account), as of the latest export.',
+    comment: "The user's current profile (one row per account), as of the latest export.",
     columns: [
       ['username', 'text', 'TikTok username (handle).'],
       ['display_name', 'text', 'Display name.'],
@@ -164,7 +181,7 @@ const TABLES: readonly Table[] = [
       ['birth_date', 'date', 'Date of birth.'],
       ['email', 'text', 'Email address on the account.'],
       ['phone', 'text', 'Telephone number on the account.'],
-      ['likes_received', 'bigint', 'Total likes received on the user\'s videos.'],
+      ['likes_received', 'bigint', "Total likes received on the user's videos."],
       ['follower_count', 'bigint', 'Number of followers.'],
       ['following_count', 'bigint', 'Number of accounts followed.'],
       ['profile_photo', 'text', 'Profile photo URL.'],
@@ -176,12 +193,19 @@ const TABLES: readonly Table[] = [
   {
     name: 'dm_conversations',
     comment: 'Direct-message conversations: one per peer (Chat History with …), group chat or Tako chat.',
-    part: ['kind', 'text not null', 'direct (one peer), group, or tako (chats with TikTok\'s assistant).'],
-    columns: [['conversation', 'text not null', 'The peer\'s username for direct chats, otherwise the chat\'s name or title.']],
+    part: ['kind', 'text not null', "direct (one peer), group, or tako (chats with TikTok's assistant)."],
+    columns: [
+      [
+        'conversation',
+        'text not null',
+        "The peer's username for direct chats, otherwise the chat's name or title.",
+      ],
+    ],
   },
   {
     name: 'dm_messages',
-    comment: 'Direct messages, sent and received. Identical messages sent in the same second are separate rows (occurrence 1, 2…).',
+    comment:
+      'Direct messages, sent and received. Identical messages sent in the same second are separate rows (occurrence 1, 2…).',
     part: ['kind', 'text not null', 'direct, group or tako, as in dm_conversations.'],
     columns: [
       ['conversation', 'text not null', 'The conversation (dm_conversations.conversation).'],
@@ -232,7 +256,11 @@ const TABLES: readonly Table[] = [
     name: 'settings',
     comment: 'App settings, one row per setting; nested settings have keys joined with " / ".',
     columns: [
-      ['key', 'text not null', 'Setting name as exported, e.g. Private Account or Push Notification / Likes.'],
+      [
+        'key',
+        'text not null',
+        'Setting name as exported, e.g. Private Account or Push Notification / Likes.',
+      ],
       ['value', 'text', 'Setting value; lists and maps as JSON text.'],
     ],
   },
@@ -268,15 +296,25 @@ function createTable(table: Table): string {
   ];
   const comments: Column[] = [
     ['account_id', '', 'The account (tiktok.accounts.account_id).'],
-    ['record_key', '', 'Hash of the fields that identify the record (its natural key); stable across exports.'],
+    [
+      'record_key',
+      '',
+      'Hash of the fields that identify the record (its natural key); stable across exports.',
+    ],
     ['occurrence', '', 'n-th identical record with this key in one export (1 for almost all rows).'],
     ...own,
-    ...(hasExtra ? ([['extra', '', 'Fields of the record that this version does not model, as exported.']] as Column[]) : []),
+    ...(hasExtra
+      ? ([['extra', '', 'Fields of the record that this version does not model, as exported.']] as Column[])
+      : []),
     ['first_seen_at', '', 'When an import first stored this record.'],
     ['first_seen_run_id', '', 'The sync run that first stored this record.'],
     ['updated_at', '', 'When a later export last changed this record, if ever.'],
     ['updated_run_id', '', 'The sync run that last changed this record.'],
-    ['removed_at', '', 'Set when a later export of this section no longer contained the record (unliked, unfollowed, or past TikTok\'s retention); cleared if it comes back. Rows are never deleted.'],
+    [
+      'removed_at',
+      '',
+      "Set when a later export of this section no longer contained the record (unliked, unfollowed, or past TikTok's retention); cleared if it comes back. Rows are never deleted.",
+    ],
     ['removed_run_id', '', 'The sync run that marked the record removed.'],
   ];
   return [

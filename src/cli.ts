@@ -1,13 +1,13 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { withDatabase } from './cli/context.js';
 import { cmdDb } from './cli/db.js';
 import { cmdImport } from './cli/import.js';
 import { type Output, processOutput } from './cli/output.js';
 import { cmdStatus } from './cli/status.js';
-import { withDatabase } from './cli/context.js';
 import { loadConfig } from './config.js';
-import { migrateToLatest } from './db/migrate.js';
 import { openDatabase } from './db/connect.js';
-import { PipelineError, StageFailedError, coerceError } from './errors.js';
+import { migrateToLatest } from './db/migrate.js';
+import { coerceError, PipelineError, StageFailedError } from './errors.js';
 import { createLogger } from './logger.js';
 
 /**
@@ -21,14 +21,17 @@ export async function main(argv: string[], output: Output = processOutput): Prom
   process.once('SIGTERM', onSignal);
 
   const program = new Command('tiktok-sync')
-    .description('Keeps a PostgreSQL database in step with TikTok users\' data exports.')
-    .option('-c, --config <file>', 'config file (JSON); default ./tiktok-sync.config.json, or TIKTOK_SYNC_CONFIG')
+    .description("Keeps a PostgreSQL database in step with TikTok users' data exports.")
+    .option(
+      '-c, --config <file>',
+      'config file (JSON); default ./tiktok-sync.config.json, or TIKTOK_SYNC_CONFIG',
+    )
     .exitOverride()
     .configureOutput({ writeOut: (s) => output.out(s.trimEnd()), writeErr: (s) => output.err(s.trimEnd()) });
 
   const context = () => {
     const config = loadConfig({ configPath: program.opts().config });
-    const logger = createLogger({ level: config.logLevel });
+    const logger = createLogger({ level: config.logLevel ?? 'warn' });
     return { config, logger };
   };
 
@@ -51,7 +54,9 @@ export async function main(argv: string[], output: Output = processOutput): Prom
       try {
         const { applied, latest } = await migrateToLatest(database.db);
         output.out(
-          applied.length > 0 ? `Applied ${applied.join(', ')}; schema is at ${latest}.` : `Schema is up to date (${latest}).`,
+          applied.length > 0
+            ? `Applied ${applied.join(', ')}; schema is at ${latest}.`
+            : `Schema is up to date (${latest}).`,
         );
       } finally {
         await database.close();
@@ -96,7 +101,9 @@ function describe(thrown: unknown): string {
   const error = coerceError(thrown);
   if (error instanceof StageFailedError) {
     const inner = coerceError(error.cause);
-    const run = error.runId ? ` (run ${error.runId} is marked failed at stage \`${error.stage}\`; stored data is unchanged)` : '';
+    const run = error.runId
+      ? ` (run ${error.runId} is marked failed at stage \`${error.stage}\`; stored data is unchanged)`
+      : '';
     return `${inner.message}${run}`;
   }
   if (error instanceof PipelineError) return error.message;
@@ -105,6 +112,7 @@ function describe(thrown: unknown): string {
 
 function positiveInt(value: string): number {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive whole number.');
+  if (!Number.isInteger(parsed) || parsed <= 0)
+    throw new InvalidArgumentError('expected a positive whole number.');
   return parsed;
 }

@@ -19,8 +19,11 @@ export interface Config {
     readonly maxCompressionRatio: number;
     readonly maxEntries: number;
   };
-  readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Unset means: the command decides (quiet one-shot commands, informative daemon). */
+  readonly logLevel: LogLevel | undefined;
 }
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export type DatabaseConfig =
   /** A server named by `DATABASE_URL`, the config file, or libpq `PG*` variables (read by node-postgres). */
@@ -65,11 +68,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const libpq = LIBPQ_VARS.filter((name) => env[name]);
   let database: DatabaseConfig;
   if (databaseUrl) {
-    database = { kind: 'external', connectionString: databaseUrl, source: env.DATABASE_URL ? 'DATABASE_URL' : 'config file' };
+    database = {
+      kind: 'external',
+      connectionString: databaseUrl,
+      source: env.DATABASE_URL ? 'DATABASE_URL' : 'config file',
+    };
   } else if (libpq.length > 0) {
     database = { kind: 'external', connectionString: undefined, source: libpq.join(', ') };
   } else {
-    database = { kind: 'embedded', port: parsePort(env.TIKTOK_SYNC_EMBEDDED_PORT) ?? file.embeddedPort ?? 54329 };
+    database = {
+      kind: 'embedded',
+      port: parsePort(env.TIKTOK_SYNC_EMBEDDED_PORT) ?? file.embeddedPort ?? 54329,
+    };
   }
 
   const config: Config = {
@@ -80,7 +90,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       maxCompressionRatio: file.archive?.maxCompressionRatio ?? 200,
       maxEntries: file.archive?.maxEntries ?? 20_000,
     },
-    logLevel: parseLogLevel(env.LOG_LEVEL) ?? file.logLevel ?? 'info',
+    logLevel: parseLogLevel(env.LOG_LEVEL) ?? file.logLevel,
   };
   return deepFreeze(config);
 }
@@ -89,7 +99,10 @@ function readConfigFile(configPath: string | undefined, cwd: string): FileConfig
   const resolved = configPath ? path.resolve(cwd, configPath) : path.resolve(cwd, 'tiktok-sync.config.json');
   if (!existsSync(resolved)) {
     if (configPath) {
-      throw new ConfigError('config_missing', `Config file \`${resolved}\` does not exist; check the path given.`);
+      throw new ConfigError(
+        'config_missing',
+        `Config file \`${resolved}\` does not exist; check the path given.`,
+      );
     }
     return {};
   }
@@ -132,7 +145,10 @@ function parseLogLevel(value: string | undefined): Config['logLevel'] | undefine
   const levels = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
   const level = levels.find((candidate) => candidate === value.toLowerCase());
   if (!level) {
-    throw new ConfigError('config_invalid', `LOG_LEVEL is \`${value}\`; expected one of ${levels.join(', ')}.`);
+    throw new ConfigError(
+      'config_invalid',
+      `LOG_LEVEL is \`${value}\`; expected one of ${levels.join(', ')}.`,
+    );
   }
   return level;
 }

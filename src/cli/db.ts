@@ -7,12 +7,16 @@ import type { Output } from './output.js';
 export async function cmdDb(context: CommandContext, output: Output): Promise<void> {
   const { database, signal } = context;
   if (!database.embeddedDataDir) {
-    output.out(`Using an external database (${redactConnectionString(database.connectionString)}); nothing to serve.`);
+    output.out(
+      `Using an external database (${redactConnectionString(database.connectionString)}); nothing to serve.`,
+    );
     return;
   }
   output.out(`Data directory: ${path.dirname(database.embeddedDataDir)}`);
   output.out(`Connection string: ${database.connectionString}`);
-  output.out(`Try: psql '${database.connectionString}' -c 'select * from tiktok.daily_activity order by day desc limit 7'`);
+  output.out(
+    `Try: psql '${database.connectionString}' -c 'select * from tiktok.daily_activity order by day desc limit 7'`,
+  );
   output.out('Serving until Ctrl-C.');
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();

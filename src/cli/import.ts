@@ -20,7 +20,12 @@ export async function cmdImport(
   let result: Awaited<ReturnType<typeof importArchive>>;
   try {
     result = await importArchive(
-      { database: context.database, logger: context.logger, limits: context.config.archive, signal: context.signal },
+      {
+        database: context.database,
+        logger: context.logger,
+        limits: context.config.archive,
+        signal: context.signal,
+      },
       { accountName: options.account, zipPath, onProgress: progress.update },
     );
   } finally {
@@ -40,13 +45,18 @@ export async function cmdImport(
     for (const warning of result.warnings.slice(0, 10)) {
       output.out(`  ${warning.count}× ${warning.code} at ${warning.path}: ${warning.message}`);
     }
-    if (result.warnings.length > 10) output.out(`  … and ${result.warnings.length - 10} more groups (tiktok-sync status --run ${result.runId}).`);
+    if (result.warnings.length > 10)
+      output.out(
+        `  … and ${result.warnings.length - 10} more groups (tiktok-sync status --run ${result.runId}).`,
+      );
   }
   output.out();
   if (context.database.embeddedDataDir) {
     output.out(`Data directory: ${path.dirname(context.database.embeddedDataDir)}`);
     output.out(`Connection string: ${context.database.connectionString}`);
-    output.out('The embedded Postgres stops when this command ends; `npx tiktok-sync db` serves it for psql or a BI tool.');
+    output.out(
+      'The embedded Postgres stops when this command ends; `npx tiktok-sync db` serves it for psql or a BI tool.',
+    );
   } else {
     output.out(`Database: ${redactConnectionString(context.database.connectionString)}`);
   }
@@ -56,7 +66,10 @@ export async function cmdImport(
 function progressReporter(output: Output, name: string) {
   if (output.interactive) {
     const bar = new cliProgress.SingleBar(
-      { format: `${name} [{bar}] {percentage}% | {value}/{total} bytes | eta {eta_formatted}`, stream: process.stderr },
+      {
+        format: `${name} [{bar}] {percentage}% | {value}/{total} bytes | eta {eta_formatted}`,
+        stream: process.stderr,
+      },
       cliProgress.Presets.shades_classic,
     );
     let started = false;

@@ -10,7 +10,11 @@ export interface StatusOptions {
 }
 
 /** `tiktok-sync status`: accounts, their archives and their latest runs. */
-export async function cmdStatus(context: CommandContext, output: Output, options: StatusOptions): Promise<void> {
+export async function cmdStatus(
+  context: CommandContext,
+  output: Output,
+  options: StatusOptions,
+): Promise<void> {
   const { db } = context.database;
   const accounts = await db
     .selectFrom('tiktok_sync.accounts as a')
@@ -19,7 +23,9 @@ export async function cmdStatus(context: CommandContext, output: Output, options
       'a.name',
       'a.open_id',
       'a.created_at',
-      sql<number>`(select count(*)::int from tiktok_sync.archives ar where ar.account_id = a.account_id)`.as('archives'),
+      sql<number>`(select count(*)::int from tiktok_sync.archives ar where ar.account_id = a.account_id)`.as(
+        'archives',
+      ),
       sql<Date | null>`(select max(finished_at) from tiktok_sync.sync_runs r where r.account_id = a.account_id and r.status = 'succeeded')`.as(
         'last_success',
       ),
@@ -34,7 +40,16 @@ export async function cmdStatus(context: CommandContext, output: Output, options
       : await db
           .selectFrom('tiktok_sync.archives as ar')
           .innerJoin('tiktok_sync.accounts as a', 'a.account_id', 'ar.account_id')
-          .select(['a.name', 'ar.archive_id', 'ar.file_name', 'ar.format', 'ar.era', 'ar.size_bytes', 'ar.record_count', 'ar.imported_at'])
+          .select([
+            'a.name',
+            'ar.archive_id',
+            'ar.file_name',
+            'ar.format',
+            'ar.era',
+            'ar.size_bytes',
+            'ar.record_count',
+            'ar.imported_at',
+          ])
           .where('ar.account_id', 'in', accountIds)
           .orderBy('ar.archive_id', 'desc')
           .limit(options.limit)
@@ -87,14 +102,35 @@ export async function cmdStatus(context: CommandContext, output: Output, options
   output.out(
     formatTable(
       ['account', 'id', 'file', 'format', 'era', 'bytes', 'records', 'imported at'],
-      archives.map((a) => [a.name, a.archive_id, a.file_name ?? '', a.format, a.era, a.size_bytes, a.record_count, iso(a.imported_at)]),
+      archives.map((a) => [
+        a.name,
+        a.archive_id,
+        a.file_name ?? '',
+        a.format,
+        a.era,
+        a.size_bytes,
+        a.record_count,
+        iso(a.imported_at),
+      ]),
     ),
   );
   output.out();
   output.out('Runs (newest first)');
   output.out(
     formatTable(
-      ['account', 'run', 'kind', 'status', 'stage', 'started at', 'inserted', 'updated', 'removed', 'warnings', 'error'],
+      [
+        'account',
+        'run',
+        'kind',
+        'status',
+        'stage',
+        'started at',
+        'inserted',
+        'updated',
+        'removed',
+        'warnings',
+        'error',
+      ],
       runs.map((r) => {
         const total = sumCounts(r.counts);
         return [
@@ -127,4 +163,4 @@ function sumCounts(counts: Record<string, TableCounts>): TableCounts {
   return total;
 }
 
-const iso = (date: Date) => date.toISOString().replace('.000Z', 'Z');
+const iso = (date: Date) => `${date.toISOString().slice(0, 19)}Z`;

@@ -28,6 +28,10 @@ export async function ensureAccount(db: Kysely<Database>, name: string): Promise
   if (inserted) return inserted.account_id;
   // Created concurrently by another process.
   return (
-    await db.selectFrom('tiktok_sync.accounts').select('account_id').where('name', '=', name).executeTakeFirstOrThrow()
+    await db
+      .selectFrom('tiktok_sync.accounts')
+      .select('account_id')
+      .where('name', '=', name)
+      .executeTakeFirstOrThrow()
   ).account_id;
 }

@@ -27,7 +27,12 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   if (config.database.kind === 'external') {
     const pool = createPool(config.database.connectionString);
     await checkReachable(pool, config.database.source);
-    return handle(pool, config.database.connectionString ?? `(libpq settings: ${config.database.source})`, undefined, async () => {});
+    return handle(
+      pool,
+      config.database.connectionString ?? `(libpq settings: ${config.database.source})`,
+      undefined,
+      async () => {},
+    );
   }
 
   const server = await startEmbeddedPostgres(config.dataDir, config.database.port, logger);
@@ -42,16 +47,16 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   return handle(pool, connectionString, server.dataDir, () => server.stop());
 }
 
-export function createPool(connectionString: string | undefined): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max: 4, application_name: 'tiktok-sync' });
+export function createPool(connectionString: string | undefined, applicationName = 'tiktok-sync'): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max: 4, application_name: applicationName });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
   return pool;
 }
 
 /** A handle on a server that something else manages (tests, tools). */
-export function connectTo(connectionString: string): DatabaseHandle {
-  return handle(createPool(connectionString), connectionString, undefined, async () => {});
+export function connectTo(connectionString: string, applicationName?: string): DatabaseHandle {
+  return handle(createPool(connectionString, applicationName), connectionString, undefined, async () => {});
 }
 
 function handle(

@@ -30,7 +30,11 @@ const USER = 'postgres';
  * its data in `<root>/postgres`. If a server already runs on that data directory, it is reused and
  * left running.
  */
-export async function startEmbeddedPostgres(root: string, preferredPort: number, logger: Logger): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(
+  root: string,
+  preferredPort: number,
+  logger: Logger,
+): Promise<EmbeddedServer> {
   const dataDir = path.join(root, 'postgres');
   const statePath = path.join(root, 'embedded.json');
   await mkdir(root, { recursive: true, mode: 0o700 });
@@ -39,7 +43,14 @@ export async function startEmbeddedPostgres(root: string, preferredPort: number,
   const running = await runningServer(dataDir, state);
   if (running) {
     logger.debug({ dataDir, port: running.port }, 'reusing the embedded Postgres that is already running');
-    return { dataDir, port: running.port, user: USER, password: running.password, owned: false, stop: async () => {} };
+    return {
+      dataDir,
+      port: running.port,
+      user: USER,
+      password: running.password,
+      owned: false,
+      stop: async () => {},
+    };
   }
 
   // Imported lazily: the package installs process exit hooks as soon as it is loaded.
@@ -122,7 +133,13 @@ async function runningServer(
   }
   const port = Number(pidFile.split('\n')[3]);
   if (!Number.isInteger(port)) return undefined;
-  const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password: state.password, database: 'postgres' });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: USER,
+    password: state.password,
+    database: 'postgres',
+  });
   try {
     await client.connect();
     await client.query('select 1');
@@ -171,7 +188,9 @@ function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

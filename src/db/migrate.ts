@@ -1,7 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Kysely, Migration, MigrationProvider, MigrationResult } from 'kysely';
 import { Migrator } from 'kysely';
 import { TerminalError } from '../errors.js';
@@ -18,6 +17,7 @@ export interface MigrateOutcome {
  * Brings the schema up to date with kysely's Migrator. Its Postgres adapter holds an advisory lock
  * while it runs, so two processes starting at once apply each migration exactly once.
  */
+// biome-ignore lint/suspicious/noExplicitAny: kysely migrations work on an untyped database, whatever the app's types.
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrateOutcome> {
   const migrator = new Migrator({
     db,
@@ -52,7 +52,10 @@ class FolderMigrationProvider implements MigrationProvider {
       if (!match || file.endsWith('.d.ts')) continue;
       const module = (await import(pathToFileURL(path.join(this.folder, file)).href)) as Partial<Migration>;
       if (typeof module.up !== 'function') {
-        throw new TerminalError('migration_invalid', `Migration file \`${file}\` exports no \`up\` function.`);
+        throw new TerminalError(
+          'migration_invalid',
+          `Migration file \`${file}\` exports no \`up\` function.`,
+        );
       }
       migrations[match[1]!] = module as Migration;
     }

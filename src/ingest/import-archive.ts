@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { ensureAccount } from '../db/accounts.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import type { TableCounts, WarningSummary } from '../db/schema.js';
-import { ArchiveError, PipelineError, StageFailedError, coerceError } from '../errors.js';
+import { ArchiveError, coerceError, PipelineError, StageFailedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ArchiveInfo, TableName, WarningEvent } from '../parsers/records.js';
 import { type ArchiveLimits, openArchive } from './archive.js';
@@ -105,21 +105,34 @@ export async function importArchive(context: ImportContext, options: ImportOptio
   const warnings = new WarningCollector();
   const client = await pool.connect();
   try {
-    const size = (await stat(options.zipPath).catch((error) => {
-      throw new ArchiveError('archive_missing', `Cannot read \`${options.zipPath}\` (${error.code ?? error.message}); check the path.`, {
-        cause: error,
-      });
-    })).size;
+    const size = (
+      await stat(options.zipPath).catch((error) => {
+        throw new ArchiveError(
+          'archive_missing',
+          `Cannot read \`${options.zipPath}\` (${error.code ?? error.message}); check the path.`,
+          {
+            cause: error,
+          },
+        );
+      })
+    ).size;
     const sha256 = await timed('hash', () => hashFile(options.zipPath));
     const archive = await timed('open', () =>
-      (context.open ?? openArchive)(options.zipPath, { limits: context.limits, signal: context.signal, onProgress: options.onProgress }),
+      (context.open ?? openArchive)(options.zipPath, {
+        limits: context.limits,
+        signal: context.signal,
+        onProgress: options.onProgress,
+      }),
     );
 
     let records = 0;
     const present = new Map<TableName, Set<string>>();
     const stager = new Stager(client);
     await client.query('begin');
-    await client.query('select pg_advisory_xact_lock($1, ($2::bigint % 2147483647)::integer)', [ACCOUNT_LOCK_SPACE, accountId]);
+    await client.query('select pg_advisory_xact_lock($1, ($2::bigint % 2147483647)::integer)', [
+      ACCOUNT_LOCK_SPACE,
+      accountId,
+    ]);
     await client.query("set local timezone = 'UTC'");
     await stager.createTables();
 
@@ -159,7 +172,18 @@ export async function importArchive(context: ImportContext, options: ImportOptio
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          on conflict (account_id, sha256) do nothing
          returning archive_id`,
-        [accountId, Buffer.from(sha256, 'hex'), size, source, path.basename(options.zipPath), info.format, info.era, archive.members.length, records, runId],
+        [
+          accountId,
+          Buffer.from(sha256, 'hex'),
+          size,
+          source,
+          path.basename(options.zipPath),
+          info.format,
+          info.era,
+          archive.members.length,
+          records,
+          runId,
+        ],
       );
       if (inserted.rows[0]) return { archiveId: inserted.rows[0].archive_id, newArchive: true };
       const found = await client.query<{ archive_id: string }>(
@@ -169,7 +193,9 @@ export async function importArchive(context: ImportContext, options: ImportOptio
       return { archiveId: found.rows[0]!.archive_id, newArchive: false };
     });
 
-    const counts = await timed('merge', () => mergeAll(client, stager.staged, { accountId, runId, archiveId, present }));
+    const counts = await timed('merge', () =>
+      mergeAll(client, stager.staged, { accountId, runId, archiveId, present }),
+    );
     await timed('commit', () => client.query('commit'));
 
     const summary = warnings.summary();

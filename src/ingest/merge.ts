@@ -13,7 +13,13 @@ export interface MergeContext {
   present: ReadonlyMap<TableName, ReadonlySet<string>>;
 }
 
-export const emptyCounts = (): TableCounts => ({ inserted: 0, updated: 0, unchanged: 0, removed: 0, restored: 0 });
+export const emptyCounts = (): TableCounts => ({
+  inserted: 0,
+  updated: 0,
+  unchanged: 0,
+  removed: 0,
+  restored: 0,
+});
 
 const keyedTable = (table: string) => `pg_temp.keyed_${table}`;
 
@@ -142,7 +148,11 @@ export async function snapshotProfile(client: pg.ClientBase, context: MergeConte
  * Keeps each distinct content of an unmodeled section once; the latest export's content of a section
  * is the current one, older contents of that section are marked superseded.
  */
-export async function mergeRawSections(client: pg.ClientBase, staged: number, context: MergeContext): Promise<TableCounts> {
+export async function mergeRawSections(
+  client: pg.ClientBase,
+  staged: number,
+  context: MergeContext,
+): Promise<TableCounts> {
   const counts = emptyCounts();
   if (staged === 0) return counts;
   const params = [context.accountId, context.runId];
@@ -150,37 +160,40 @@ export async function mergeRawSections(client: pg.ClientBase, staged: number, co
     create temp table keyed_raw on commit drop as
     select distinct on (path, content_hash) path, content_hash, json::jsonb as content
     from (select path, md5(json)::uuid as content_hash, json from ${stageTable('raw')}) s`);
-  counts.restored = (
-    await client.query(
-      `update tiktok.raw_sections r set superseded_at = null, superseded_run_id = null
+  counts.restored =
+    (
+      await client.query(
+        `update tiktok.raw_sections r set superseded_at = null, superseded_run_id = null
        from pg_temp.keyed_raw k
        where r.account_id = $1 and r.path = k.path and r.content_hash = k.content_hash
          and r.superseded_at is not null`,
-      [context.accountId],
-    )
-  ).rowCount ?? 0;
-  counts.inserted = (
-    await client.query(
-      `insert into tiktok.raw_sections (account_id, path, content_hash, content, first_seen_run_id, first_seen_archive_id)
+        [context.accountId],
+      )
+    ).rowCount ?? 0;
+  counts.inserted =
+    (
+      await client.query(
+        `insert into tiktok.raw_sections (account_id, path, content_hash, content, first_seen_run_id, first_seen_archive_id)
        select $1, k.path, k.content_hash, k.content, $2, $3 from pg_temp.keyed_raw k
        where not exists (
          select 1 from tiktok.raw_sections r
          where r.account_id = $1 and r.path = k.path and r.content_hash = k.content_hash
        )`,
-      [...params, context.archiveId],
-    )
-  ).rowCount ?? 0;
-  counts.removed = (
-    await client.query(
-      `update tiktok.raw_sections r set superseded_at = now(), superseded_run_id = $2
+        [...params, context.archiveId],
+      )
+    ).rowCount ?? 0;
+  counts.removed =
+    (
+      await client.query(
+        `update tiktok.raw_sections r set superseded_at = now(), superseded_run_id = $2
        where r.account_id = $1 and r.superseded_at is null
          and r.path in (select path from pg_temp.keyed_raw)
          and not exists (
            select 1 from pg_temp.keyed_raw k where k.path = r.path and k.content_hash = r.content_hash
          )`,
-      params,
-    )
-  ).rowCount ?? 0;
+        params,
+      )
+    ).rowCount ?? 0;
   counts.unchanged = staged - counts.inserted - counts.restored;
   return counts;
 }

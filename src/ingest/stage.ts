@@ -74,7 +74,9 @@ export class Stager {
     buffer.bytes = 0;
     this.#queued += 1;
     this.#queue = this.#queue
-      .then(() => (this.#failed === undefined ? copyChunk(this.#client, stageTable(table), chunk) : undefined))
+      .then(() =>
+        this.#failed === undefined ? copyChunk(this.#client, stageTable(table), chunk) : undefined,
+      )
       .catch((error) => {
         this.#failed ??= error;
       })

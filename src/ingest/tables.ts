@@ -49,10 +49,11 @@ function spec(
 const VIDEO = 'coalesce(video_id, link)';
 
 export const TABLE_SPECS: Readonly<Record<TableName, TableSpec>> = {
-  watch_history: spec('watch_history', [ts('watched_at'), int('video_id'), text('link'), text('title'), extra], [
-    'watched_at',
-    VIDEO,
-  ]),
+  watch_history: spec(
+    'watch_history',
+    [ts('watched_at'), int('video_id'), text('link'), text('title'), extra],
+    ['watched_at', VIDEO],
+  ),
   likes: spec('likes', [ts('liked_at'), int('video_id'), text('link'), extra], ['liked_at', VIDEO]),
   favorites: spec(
     'favorites',
@@ -144,7 +145,9 @@ export const TABLE_SPECS: Readonly<Record<TableName, TableSpec>> = {
     ["'profile'"],
     { volatile: ['profile_photo', 'profile_video'] },
   ),
-  dm_conversations: spec('dm_conversations', [text('conversation'), extra], ['conversation'], { part: 'kind' }),
+  dm_conversations: spec('dm_conversations', [text('conversation'), extra], ['conversation'], {
+    part: 'kind',
+  }),
   dm_messages: spec(
     'dm_messages',
     [text('conversation'), ts('sent_at'), text('sender'), text('content'), int('video_id'), extra],

@@ -128,6 +128,7 @@ class JsonWalker {
   private readonly captureFrame = new Frame(CAPTURE, 0, '', '');
   private readonly reader: RecordReader;
   private readonly onTopLevelKey: ((key: string) => void) | undefined;
+  private started = false;
 
   constructor(private readonly cx: ParseContext) {
     this.top = new Frame(DOC, 0, '', '');
@@ -141,9 +142,10 @@ class JsonWalker {
     return this.stack.length;
   }
 
-  /** Where the walker is, for messages. */
+  /** Where the walker is, for messages (`''` before the document, `(end)` after it). */
   where(): string {
     const f = this.top;
+    if (f.kind === DOC) return this.started ? '(end)' : '';
     if (f.kind === BUILD) {
       const owner = this.stack[this.stack.length - 2]!;
       const inner = this.builder.where();
@@ -193,6 +195,7 @@ class JsonWalker {
 
   private inDoc(t: JsonToken): void {
     if (t.name !== 'startObject') throw this.cx.wrongType('an object', tokenKind(t), '(top level)');
+    this.started = true;
     this.push(new Frame(ROUTE, ROOT, '', ''));
   }
 
@@ -354,6 +357,10 @@ class JsonWalker {
       this.beginTarget(sole, t, path);
       return;
     }
+    if (t.name === 'startArray') {
+      this.beginEmpty(t, path, 'an object', false);
+      return;
+    }
     throw this.cx.wrongType('an object', tokenKind(t), path);
   }
 
@@ -405,6 +412,10 @@ class JsonWalker {
           return;
         }
         if (isNothing(t)) return;
+        if (t.name === 'startArray') {
+          this.beginEmpty(t, path, 'an object', false);
+          return;
+        }
         throw this.cx.wrongType('an object', tokenKind(t), path);
       }
     }
@@ -575,6 +586,9 @@ class JsonWalker {
 
 type Tokenizer = (chunk: string | typeof none) => unknown;
 
+/** Characters handed to the tokenizer per call. */
+const SLICE = 16384;
+
 function tokensOf(result: unknown): readonly JsonToken[] {
   if (result === none || result === undefined) return [];
   if (isMany(result)) return result.values as JsonToken[];
@@ -604,7 +618,7 @@ export async function* parseJsonExportBatches(
   const onAbort = () => stream.destroy(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   let atStart = true;
-  const run = (text: string | typeof none): void => {
+  const tokenizeSlice = (text: string | typeof none): void => {
     let tokens: readonly JsonToken[];
     try {
       tokens = tokensOf(tokenize(text));
@@ -615,6 +629,15 @@ export async function* parseJsonExportBatches(
       throw cx.invalidJson(walker.where(), tokenizerMessage(error), error);
     }
     walker.feed(tokens);
+  };
+  // The tokenizer loses a call's tokens when it throws, so it gets small slices: the walker's
+  // position before the failing slice then names the key path of a syntax error closely.
+  const run = (text: string): void => {
+    if (text.length <= SLICE) {
+      tokenizeSlice(text);
+      return;
+    }
+    for (let i = 0; i < text.length; i += SLICE) tokenizeSlice(text.slice(i, i + SLICE));
   };
   try {
     for await (const chunk of stream) {
@@ -630,7 +653,7 @@ export async function* parseJsonExportBatches(
     const tail = decoder.end();
     if (tail.length > 0) run(tail);
     if (atStart) throw cx.invalidJson('', 'the file is empty');
-    run(none);
+    tokenizeSlice(none);
     if (walker.depth > 1) {
       throw cx.invalidJson(walker.where(), 'the file ends before the JSON is complete');
     }

@@ -104,7 +104,7 @@ export class ParseContext {
   }
 
   invalidJson(path: string, detail: string, cause?: unknown): ArchiveError {
-    const where = path === '' ? 'at its start' : `at \`${path}\``;
+    const where = path === '' ? 'near its start' : path === '(end)' ? 'after its end' : `near \`${path}\``;
     return new ArchiveError(
       'archive_invalid_json',
       `\`${this.member}\` is not valid JSON ${where} (${detail}). ${DAMAGED}`,

@@ -12,14 +12,26 @@ describe('schema', () => {
   });
 
   it('has a table with matching column types for every table spec the loader writes', async () => {
-    const { rows } = await database.pool.query<{ table_name: string; column_name: string; data_type: string }>(
+    const { rows } = await database.pool.query<{
+      table_name: string;
+      column_name: string;
+      data_type: string;
+    }>(
       `select table_name, column_name, data_type from information_schema.columns where table_schema = 'tiktok'`,
     );
     const types = new Map(rows.map((r) => [`${r.table_name}.${r.column_name}`, r.data_type]));
-    const pgType = { text: 'text', timestamptz: 'timestamp with time zone', bigint: 'bigint', date: 'date', jsonb: 'jsonb' };
+    const pgType = {
+      text: 'text',
+      timestamptz: 'timestamp with time zone',
+      bigint: 'bigint',
+      date: 'date',
+      jsonb: 'jsonb',
+    };
     for (const spec of Object.values(TABLE_SPECS)) {
       for (const column of spec.columns) {
-        expect(types.get(`${spec.table}.${column.name}`), `${spec.table}.${column.name}`).toBe(pgType[column.type]);
+        expect(types.get(`${spec.table}.${column.name}`), `${spec.table}.${column.name}`).toBe(
+          pgType[column.type],
+        );
       }
       if (spec.partColumn) expect(types.get(`${spec.table}.${spec.partColumn}`)).toBe('text');
     }

@@ -18,14 +18,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `tiktok_sync_test_${randomBytes(5).toString('hex')}`;
   await withAdmin(adminUrl, (admin) => admin.query(`create database ${name} template ${template}`));
   const url = withDatabase(adminUrl, name);
-  const handle = connectTo(url);
+  // Named apart from the application's own connections, which tests wait for (see stats.ts).
+  const handle = connectTo(url, 'tiktok-sync-test');
   return {
     ...handle,
     name,
     url,
     async drop({ keep = false } = {}) {
       await handle.close();
-      if (!keep) await withAdmin(adminUrl, (admin) => admin.query(`drop database if exists ${name} with (force)`));
+      if (!keep)
+        await withAdmin(adminUrl, (admin) => admin.query(`drop database if exists ${name} with (force)`));
     },
   };
 }

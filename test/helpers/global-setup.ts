@@ -29,7 +29,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await admin.query(`drop database if exists ${template}`);
   await admin.query(`create database ${template}`);
   const db = new Kysely<unknown>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: withDatabase(server.adminUrl, template) }) }),
+    dialect: new PostgresDialect({
+      pool: new pg.Pool({ connectionString: withDatabase(server.adminUrl, template) }),
+    }),
   });
   await migrateToLatest(db);
   await db.destroy();

@@ -4,18 +4,23 @@ import pg from 'pg';
  * Tuples inserted, updated and deleted in the `tiktok` data tables, from `pg_stat_user_tables`.
  *
  * Backends report their counters when they go idle (at most once a second) and when they exit, so
- * this waits until every other connection to the database has gone: close the pools that wrote first.
+ * this waits until the application's connections (application_name `tiktok-sync`) to the database
+ * have gone: close the pools that wrote first. It fails rather than read unflushed counters.
  */
 export async function dataTableWrites(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    for (let i = 0; i < 100; i += 1) {
-      const others = await client.query(
-        'select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+    for (let i = 0; ; i += 1) {
+      const writers = await client.query(
+        "select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'tiktok-sync'",
       );
-      if (others.rows[0].n === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (writers.rows[0].n === 0) break;
+      if (i === 200)
+        throw new Error(
+          'Connections of the application are still open; close its pools before counting writes.',
+        );
+      await new Promise((resolve) => setTimeout(resolve, 25));
     }
     await client.query('select pg_stat_clear_snapshot()');
     const result = await client.query(

@@ -15,7 +15,10 @@ interface ZipMember {
 
 async function zipBytes(members: readonly ZipMember[]): Promise<Buffer> {
   const zip = new yazl.ZipFile();
-  for (const m of members) zip.addBuffer(Buffer.from(m.data), m.name, { compress: m.compress ?? true });
+  for (const m of members) {
+    if (m.name.endsWith('/')) zip.addEmptyDirectory(m.name);
+    else zip.addBuffer(Buffer.from(m.data), m.name, { compress: m.compress ?? true });
+  }
   zip.end();
   const parts: Buffer[] = [];
   for await (const chunk of zip.outputStream) parts.push(chunk as Buffer);
@@ -267,7 +270,9 @@ describe('archive', () => {
   });
 
   it('names the member and key path when its JSON breaks part-way', async () => {
-    const broken = `${JSON_2026.slice(0, JSON_2026.indexOf('"Your Activity"'))}"Your Activity": {"Watch History": {"VideoList": [}`;
+    const items = Array.from({ length: 200 }, () => ({ Date: '2024-01-01 00:00:00', Link: 'x' }));
+    const list = JSON.stringify(items).slice(0, -1);
+    const broken = `{"Your Activity": {"Watch History": {"VideoList": ${list}, }`;
     const error = await openFails(await zipBytes([{ name: 'TikTok_Data_1/user_data_tiktok.json', data: broken }]));
     expect(error.code).toBe('archive_invalid_json');
     expect(error.message).toContain('`TikTok_Data_1/user_data_tiktok.json`');

@@ -12,7 +12,8 @@ import type { ParseEvent, TableName } from '../../src/parsers/records.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { dataTableWrites } from '../helpers/stats.js';
 
-const ts = (day: number, second = 0) => `2024-05-${String(day).padStart(2, '0')}T12:00:${String(second).padStart(2, '0')}Z`;
+const ts = (day: number, second = 0) =>
+  `2024-05-${String(day).padStart(2, '0')}T12:00:${String(second).padStart(2, '0')}Z`;
 
 function section(table: TableName, part = ''): ParseEvent {
   return { kind: 'section', table, part, path: `test/${table}` };
@@ -23,7 +24,13 @@ function watch(day: number, videoId: string): ParseEvent {
     kind: 'record',
     table: 'watch_history',
     part: '',
-    row: { watched_at: ts(day), video_id: videoId, link: `https://www.tiktokv.com/share/video/${videoId}/`, title: null, extra: null },
+    row: {
+      watched_at: ts(day),
+      video_id: videoId,
+      link: `https://www.tiktokv.com/share/video/${videoId}/`,
+      title: null,
+      extra: null,
+    },
   };
 }
 
@@ -123,7 +130,10 @@ describe('importArchive merge', () => {
   ];
 
   it('inserts every record once, keeping identical messages as separate rows', async () => {
+    const before = await dataTableWrites(database.url);
     const result = await load(first);
+    // The counters see the import's writes (so a zero later means no write, not unflushed counters).
+    expect((await dataTableWrites(database.url)) - before).toBe(8);
     expect(result.counts.watch_history).toMatchObject({ inserted: 2, unchanged: 0 });
     expect(result.counts.dm_messages).toMatchObject({ inserted: 3 });
     const rows = await database.pool.query(
@@ -181,9 +191,15 @@ describe('importArchive merge', () => {
   });
 
   it('leaves tables alone when the export does not contain their section', async () => {
-    const result = await load([section('watch_history'), watch(2, '7412345678901234568'), watch(3, '7412345678901234569')]);
+    const result = await load([
+      section('watch_history'),
+      watch(2, '7412345678901234568'),
+      watch(3, '7412345678901234569'),
+    ]);
     expect(result.counts.likes).toMatchObject({ removed: 0, inserted: 0 });
-    const likes = await database.pool.query('select count(*)::int as n from tiktok.likes where removed_at is null');
+    const likes = await database.pool.query(
+      'select count(*)::int as n from tiktok.likes where removed_at is null',
+    );
     expect(likes.rows[0].n).toBe(2);
   });
 

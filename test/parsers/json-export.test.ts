@@ -643,7 +643,7 @@ describe('json-export', () => {
     }
     expect(caught).toBeInstanceOf(ArchiveError);
     expect((caught as ArchiveError).code).toBe('archive_invalid_json');
-    expect((caught as ArchiveError).message).toMatch(/^`user_data_tiktok\.json` is not valid JSON at `Your Activity\/Watch History\/VideoList\[\d+\]/);
+    expect((caught as ArchiveError).message).toMatch(/^`user_data_tiktok\.json` is not valid JSON near `Your Activity\/Watch History\/VideoList\[\d+\]/);
     expect(records(seen).length).toBeGreaterThan(1000);
   });
 
