@@ -31,7 +31,8 @@ export async function main(argv: string[], output: Output = processOutput): Prom
 
   const context = () => {
     const config = loadConfig({ configPath: program.opts().config });
-    const logger = createLogger({ level: config.logLevel ?? 'warn' });
+    // One-shot commands print their own outcome; LOG_LEVEL=info shows the log lines too.
+    const logger = createLogger({ level: config.logLevel ?? 'error' });
     return { config, logger };
   };
 

@@ -1,0 +1,203 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Output } from '../../src/cli/output.js';
+import { main } from '../../src/cli.js';
+import { generateUser, writeExport } from '../../src/synthetic/index.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { renameEntry, zipBytes } from '../helpers/zip.js';
+
+function capture(): Output & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return {
+    stdout,
+    stderr,
+    out: (l = '') => stdout.push(l),
+    err: (l = '') => stderr.push(l),
+    interactive: false,
+  };
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+
+describe('tiktok-sync import', () => {
+  let database: TestDatabase;
+  let dir: string;
+  let good: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dir = await mkdtemp(path.join(tmpdir(), 'cli-test-'));
+    vi.stubEnv('DATABASE_URL', database.url);
+    vi.stubEnv('TIKTOK_SYNC_DATA_DIR', dir);
+    good = path.join(dir, 'TikTok_Data_1.zip');
+    await writeExport(
+      generateUser({ seed: 3, username: 'cli.user', scale: 300 }),
+      { era: '2025', format: 'json' },
+      good,
+    );
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await database.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function run(...args: string[]) {
+    const output = capture();
+    const code = await main(['node', 'tiktok-sync', ...args], output);
+    return { code, ...output };
+  }
+
+  async function snapshot(): Promise<string> {
+    const { rows } = await database.pool.query(
+      `select string_agg(n::text, ',' order by t) as s from (
+         select 'watch' as t, count(*) as n from tiktok.watch_history
+         union all select 'likes', count(*) from tiktok.likes
+         union all select 'dm', count(*) from tiktok.dm_messages
+         union all select 'removed', count(*) from tiktok.watch_history where removed_at is not null
+         union all select 'archives', count(*) from tiktok_sync.archives) x`,
+    );
+    return rows[0].s;
+  }
+
+  it('imports an export and prints a per-table summary', async () => {
+    const { code, stdout } = await run('import', good, '--account', 'cli');
+    expect(code).toBe(0);
+    const text = stdout.join('\n');
+    expect(text).toMatch(/^Imported TikTok_Data_1\.zip for account `cli` \(JSON, 2025 layout/);
+    expect(text).toMatch(/table\s+inserted\s+updated\s+unchanged\s+removed\s+restored/);
+    expect(text).toMatch(/watch_history\s+\d+\s+0\s+0\s+0\s+0/);
+  });
+
+  it('reports every record unchanged on a second run', async () => {
+    const { code, stdout } = await run('import', good, '--account', 'cli');
+    expect(code).toBe(0);
+    expect(stdout.join('\n')).toMatch(/total\s+0\s+0\s+\d+\s+0\s+0/);
+  });
+
+  const bad: [string, () => Promise<Buffer>, RegExp, string][] = [
+    [
+      'not a zip',
+      async () => Buffer.from('hello, this is not a zip file at all'),
+      /not a zip/i,
+      'archive_not_zip',
+    ],
+    [
+      'a truncated zip',
+      async () => (await readFileBytes()).subarray(0, 2000),
+      /truncated|damaged|incomplete/i,
+      'archive_truncated',
+    ],
+    [
+      'an entry name with ..',
+      async () =>
+        renameEntry(await zipBytes([{ name: 'xx/evil.json', data: '{}' }]), 'xx/evil.json', '../evil.json'),
+      /\.\./,
+      'archive_unsafe_path',
+    ],
+    [
+      'an absolute entry name',
+      async () =>
+        renameEntry(
+          await zipBytes([{ name: 'etc/evil.json', data: '{}' }]),
+          'etc/evil.json',
+          '/tc/evil.json',
+        ),
+      /absolute|unsafe/i,
+      'archive_unsafe_path',
+    ],
+    [
+      'invalid JSON part-way',
+      async () =>
+        zipBytes([
+          {
+            name: 'user_data_tiktok.json',
+            data: `{"Your Activity":{"Watch History":{"VideoList":[{"Date":"2024-01-01 00:00:00","Link":"x"},{"Date": oops`,
+          },
+        ]),
+      /JSON/,
+      'archive_invalid_json',
+    ],
+    [
+      'a string where a list belongs',
+      async () =>
+        zipBytes([
+          {
+            name: 'user_data_tiktok.json',
+            data: json({ 'Your Activity': { 'Watch History': { VideoList: 'nope' } } }),
+          },
+        ]),
+      /list/i,
+      'archive_wrong_type',
+    ],
+    [
+      'a bad date',
+      async () =>
+        zipBytes([
+          {
+            name: 'user_data_tiktok.json',
+            data: json({
+              'Your Activity': { 'Watch History': { VideoList: [{ Date: 'yesterday-ish', Link: 'x' }] } },
+            }),
+          },
+        ]),
+      /date/i,
+      'archive_bad_date',
+    ],
+    [
+      'a zip bomb',
+      async () => zipBytes([{ name: 'user_data_tiktok.json', data: `{"a":"${'0'.repeat(5_000_000)}"}` }]),
+      /too large|ratio|uncompressed/i,
+      'archive_too_large',
+    ],
+  ];
+
+  async function readFileBytes(): Promise<Buffer> {
+    const { readFile } = await import('node:fs/promises');
+    return readFile(good);
+  }
+
+  it.each(bad)(
+    'refuses %s with one sentence, marks the run failed and keeps stored data',
+    async (_name, make, message, errorCode) => {
+      const before = await snapshot();
+      const file = path.join(dir, `bad-${errorCode}-${Math.random().toString(36).slice(2)}.zip`);
+      await writeFile(file, await make());
+      const filesBefore = await readdir(dir);
+      const { code, stderr } = await run('import', file, '--account', 'cli');
+      expect(code).toBe(1);
+      const errors = stderr.filter((line) => line.startsWith('error: '));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(message);
+      expect(await snapshot()).toBe(before);
+      expect(await readdir(dir)).toEqual(filesBefore);
+      const { rows } = await database.pool.query(
+        'select status, error_code, error_message from tiktok_sync.sync_runs order by run_id desc limit 1',
+      );
+      expect(rows[0]).toMatchObject({ status: 'failed', error_code: errorCode });
+      expect(rows[0].error_message).toMatch(message);
+    },
+  );
+
+  it('explains a missing file and a missing --account', async () => {
+    const missing = await run('import', path.join(dir, 'nope.zip'), '--account', 'cli');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.join('\n')).toMatch(/Cannot read .*nope\.zip/);
+    const usage = await run('import', good);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr.join('\n')).toMatch(/--account/);
+  });
+
+  it('lists accounts, archives and runs in status, also as JSON', async () => {
+    const text = await run('status');
+    expect(text.code).toBe(0);
+    expect(text.stdout.join('\n')).toMatch(/Accounts[\s\S]*cli[\s\S]*Runs/);
+    const machine = await run('status', '--json');
+    const parsed = JSON.parse(machine.stdout.join('\n'));
+    expect(parsed.accounts[0].name).toBe('cli');
+    expect(parsed.runs.some((r: { status: string }) => r.status === 'failed')).toBe(true);
+  });
+});
