@@ -46,6 +46,8 @@ export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = Object.freeze({
  */
 const RATIO_MIN_BYTES = 1024 * 1024;
 
+const PROGRESS_STEP = 256 * 1024;
+
 export interface ReadArchiveOptions {
   limits?: Partial<ArchiveLimits>;
   signal?: AbortSignal;
@@ -206,7 +208,11 @@ class ZipArchive implements ExportArchive {
     private readonly options: ReadArchiveOptions,
   ) {
     this.members = entries.map((m) => m.name);
-    this.format = entries.some((m) => m.kind === 'json') ? 'json' : 'txt';
+    // A JSON export is one (or a few) `.json` files; a TXT export is a tree of `.txt` files. A stray
+    // file of the other kind does not change which one this is.
+    const json = entries.filter((m) => m.kind === 'json').length;
+    const txt = entries.filter((m) => m.kind === 'txt').length;
+    this.format = json > 0 && json >= txt ? 'json' : 'txt';
     this.era = this.format === 'txt' ? detectTxtEra(this.members) : 'unknown';
     this.totalCompressed = entries.reduce((sum, m) => sum + m.entry.compressedSize, 0);
   }
@@ -244,10 +250,14 @@ class ZipArchive implements ExportArchive {
         continue;
       }
       const source = await openEntryStream(this.zip, entry, this.zipPath, name);
+      let reported = done;
       const counter = new InflateCounter(this.zipPath, name, entry, this.limits, inflatedTotal, (bytes) => {
         if (onProgress === undefined || entry.uncompressedSize === 0) return;
         const part = Math.min(entry.compressedSize, (bytes * entry.compressedSize) / entry.uncompressedSize);
-        onProgress(done + part, this.totalCompressed);
+        // Every 256 KiB of archive is plenty for a progress bar.
+        if (done + part - reported < PROGRESS_STEP) return;
+        reported = done + Math.floor(part);
+        onProgress(reported, this.totalCompressed);
       });
       const stream: Readable = pipeline(source, counter, () => {});
       const parse = member.kind === 'json' ? parseJsonExportBatches : parseTxtExportBatches;

@@ -309,7 +309,12 @@ const SPECS: readonly SectionSpec[] = [
     names: ['AISelfImage', 'AI Self Image', 'AI Self'],
     raw: true,
   },
-  { id: 'profile_views', categories: ['Profile And Settings'], names: ['ProfileViews', 'Profile Views'], raw: true },
+  {
+    id: 'profile_views',
+    categories: ['Profile And Settings'],
+    names: ['ProfileViews', 'Profile Views'],
+    raw: true,
+  },
   { id: 'stories', categories: ['Post'], names: ['Story', 'Stories'], raw: true },
   // App Settings → Profile And Settings.
   {

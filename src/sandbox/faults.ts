@@ -40,8 +40,8 @@ export class Faults {
   readonly downloadResets: DownloadCutFault[] = [];
   readonly downloadTruncations: DownloadCutFault[] = [];
   readonly jsonBodies: JsonBodyFault[] = [];
-  /** Real-time pacing of downloads (I/O, not simulated time): `chunkBytes` every `delayMs`. */
-  slow: { chunkBytes: number; delayMs: number } | undefined;
+  /** Real-time pacing of the next `remaining` downloads (I/O, not simulated time): `chunkBytes` every `delayMs`. */
+  slow: { chunkBytes: number; delayMs: number; remaining: number } | undefined;
   /** Hooks the sandbox installs for faults that act on its state. */
   onExpireEarly: (requestId?: string) => number = () => 0;
   onRevoke: (username: string, reason: number) => Promise<void> = async () => {};
@@ -98,11 +98,25 @@ export class Faults {
     return this;
   }
 
-  slowDownload(options: { chunkBytes?: number; delayMs?: number } | undefined): this {
+  /** Paces downloads (all of them unless `count` is given); `undefined` switches it off. */
+  slowDownload(options: { chunkBytes?: number; delayMs?: number; count?: number } | undefined): this {
     this.slow = options
-      ? { chunkBytes: options.chunkBytes ?? 16 * 1024, delayMs: options.delayMs ?? 20 }
+      ? {
+          chunkBytes: options.chunkBytes ?? 16 * 1024,
+          delayMs: options.delayMs ?? 20,
+          remaining: options.count ?? Number.POSITIVE_INFINITY,
+        }
       : undefined;
     return this;
+  }
+
+  /** Takes one firing of the slow-download fault, if on. */
+  takeSlow(): { chunkBytes: number; delayMs: number } | undefined {
+    const slow = this.slow;
+    if (!slow) return undefined;
+    slow.remaining--;
+    if (slow.remaining <= 0) this.slow = undefined;
+    return slow;
   }
 
   /** Expires one request (or every unexpired one) now. Returns how many were expired. */

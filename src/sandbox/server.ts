@@ -80,6 +80,8 @@ export interface SandboxOptions {
   rateLimitPerMinute?: number;
   /** Advertise `Accept-Ranges: bytes` on Download and honour Range (undocumented at TikTok; default false). */
   acceptRanges?: boolean;
+  /** With `acceptRanges`, still answer Range requests with the whole file (200), as some servers do. */
+  ignoreRangeRequests?: boolean;
   faults?: Faults;
   logger?: Logger;
 }
@@ -347,6 +349,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 
   const scheduleReady = (request: SandboxRequest) => {
+    // Without a webhook URL nothing is sent, so no timer is needed (status is computed from the clock).
+    if (!webhooks.url) return;
     void (async () => {
       try {
         await clock.sleep(request.readyAt - clock.now(), lifetime.signal);
@@ -705,7 +709,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (acceptRanges) headers['accept-ranges'] = 'bytes';
     let status = 200;
     const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
-    if (acceptRanges && range && Number(range[1]) < size) {
+    if (acceptRanges && !options.ignoreRangeRequests && range && Number(range[1]) < size) {
       start = Number(range[1]);
       status = 206;
       headers['content-range'] = `bytes ${start}-${size - 1}/${size}`;
@@ -716,7 +720,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     response.writeHead(status, headers);
     const limit = reset?.afterBytes ?? truncate?.afterBytes ?? Number.POSITIVE_INFINITY;
     let sent = 0;
-    const slow = faults.slow;
+    const slow = faults.takeSlow();
     const stream = createReadStream(file, { start, highWaterMark: slow?.chunkBytes ?? 64 * 1024 });
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {

@@ -89,6 +89,7 @@ export class WebhookSender {
 
   async #deliver(delivery: WebhookDelivery): Promise<void> {
     const { clock, signal, maxAttempts, initialDelayMs, logger } = this.#options;
+    if (!this.url) return; // no webhook configured: nothing is sent, as at TikTok
     const giveUpAt = clock.now() + 72 * 3600_000;
     for (let attempt = 0; attempt < maxAttempts && !signal.aborted; attempt++) {
       const status = await this.#attempt(delivery);

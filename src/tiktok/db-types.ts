@@ -2,11 +2,11 @@ import type { ColumnType, Generated } from 'kysely';
 import type { Database } from '../db/schema.js';
 
 /** Kysely types of the tables of migration 0003 (to be merged into `src/db/schema.ts`). */
-export interface TikTokTables {
+export type TikTokTables = {
   'tiktok_sync.credentials': CredentialsTable;
   'tiktok_sync.data_requests': DataRequestsTable;
   'tiktok_sync.webhook_events': WebhookEventsTable;
-}
+};
 
 /** The application's tables plus these; what the TikTok modules take as `Kysely<TikTokDatabase>`. */
 export type TikTokDatabase = Database & TikTokTables;

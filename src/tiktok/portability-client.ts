@@ -259,7 +259,7 @@ export class PortabilityClient {
     const base = path.join(this.#download.directory, `tiktok-${requestId}-${randomBytes(4).toString('hex')}`);
     const partPath = `${base}.zip.part`;
     const finalPath = `${base}.zip`;
-    const file: FileHandle = await open(partPath, 'w');
+    const file: FileHandle = await open(partPath, 'w+');
     let fileClosed = false;
     let offset = 0;
     let hash: Hash = createHash('sha256');
@@ -285,7 +285,7 @@ export class PortabilityClient {
           const outcome = await this.#transfer(requestId, token, {
             file,
             offset,
-            hash,
+            hash: () => hash,
             ranged,
             signal,
             onProgress: options.onProgress,
@@ -344,7 +344,8 @@ export class PortabilityClient {
     state: {
       file: FileHandle;
       offset: number;
-      hash: Hash;
+      /** The running hash; a restart replaces it, so it is fetched per chunk. */
+      hash: () => Hash;
       ranged: boolean;
       signal: AbortSignal | undefined;
       onProgress: ((bytes: number, total: number | undefined) => void) | undefined;
@@ -444,7 +445,7 @@ export class PortabilityClient {
           if (written + buffer.length > this.#download.maxBytes)
             throw this.#tooLarge(what, written + buffer.length);
           await state.file.write(buffer, 0, buffer.length, written);
-          state.hash.update(buffer);
+          state.hash().update(buffer);
           written += buffer.length;
           state.onBytes(written);
           state.onProgress?.(written, total);

@@ -109,14 +109,24 @@ afterAll(async () => {
 
 describe('archive', () => {
   it('streams the records of a JSON export and reports format and era', async () => {
-    const file = await writeZip(await zipBytes([{ name: 'TikTok_Data_1/user_data_tiktok.json', data: JSON_2026 }]));
+    const file = await writeZip(
+      await zipBytes([{ name: 'TikTok_Data_1/user_data_tiktok.json', data: JSON_2026 }]),
+    );
     const archive = await openArchive(file);
     expect(archive.members).toEqual(['TikTok_Data_1/user_data_tiktok.json']);
     expect(archive.info).toEqual({ format: 'json', era: 'unknown' });
     const events = await readAll(archive);
     expect(archive.info).toEqual({ format: 'json', era: '2026' });
     expect(records(events).map((e) => [e.table, e.row])).toEqual([
-      ['likes', { liked_at: '2026-01-02T10:00:00Z', video_id: V1, link: `https://www.tiktokv.com/share/video/${V1}/`, extra: null }],
+      [
+        'likes',
+        {
+          liked_at: '2026-01-02T10:00:00Z',
+          video_id: V1,
+          link: `https://www.tiktokv.com/share/video/${V1}/`,
+          extra: null,
+        },
+      ],
       [
         'watch_history',
         {
@@ -166,7 +176,10 @@ describe('archive', () => {
   it('reads every JSON member when an export is split into several', async () => {
     const file = await writeZip(
       await zipBytes([
-        { name: 'activity.json', data: JSON.stringify({ 'Your Activity': { Searches: { SearchList: [] } } }) },
+        {
+          name: 'activity.json',
+          data: JSON.stringify({ 'Your Activity': { Searches: { SearchList: [] } } }),
+        },
         {
           name: 'messages.json',
           data: JSON.stringify({ 'Direct Message': { 'Direct Messages': { ChatHistory: {} } } }),
@@ -185,7 +198,16 @@ describe('archive', () => {
     const one = JSON.stringify({
       'Your Activity': { Searches: { SearchList: [{ Date: '2024-01-01 00:00:00', SearchTerm: 'a' }] } },
     });
-    const file = await writeZip(rename(await zipBytes([{ name: 'a.json', data: one }, { name: 'b.json', data: one }]), 'b.json', 'a.json'));
+    const file = await writeZip(
+      rename(
+        await zipBytes([
+          { name: 'a.json', data: one },
+          { name: 'b.json', data: one },
+        ]),
+        'b.json',
+        'a.json',
+      ),
+    );
     const events = await readAll(await openArchive(file));
     expect(warnings(events).map((w) => w.code)).toEqual(['duplicate_member']);
     expect(records(events)).toHaveLength(2);
@@ -229,12 +251,18 @@ describe('archive', () => {
     expect((await openFails(abs)).code).toBe('archive_unsafe_path');
     const drive = rename(await zipBytes([{ name: 'Cx/abs.json', data: '{}' }]), 'Cx/abs.json', 'C:/abs.json');
     expect((await openFails(drive)).code).toBe('archive_unsafe_path');
-    const back = rename(await zipBytes([{ name: 'a/zz/x.json', data: '{}' }]), 'a/zz/x.json', 'a\\..\\x.json');
+    const back = rename(
+      await zipBytes([{ name: 'a/zz/x.json', data: '{}' }]),
+      'a/zz/x.json',
+      'a\\..\\x.json',
+    );
     expect((await openFails(back)).code).toBe('archive_unsafe_path');
   });
 
   it('rejects a zip bomb by compression ratio before reading it', async () => {
-    const bytes = await zipBytes([{ name: 'user_data_tiktok.json', data: Buffer.alloc(4 * 1024 * 1024, 0x20) }]);
+    const bytes = await zipBytes([
+      { name: 'user_data_tiktok.json', data: Buffer.alloc(4 * 1024 * 1024, 0x20) },
+    ]);
     const error = await openFails(bytes);
     expect(error.code).toBe('archive_too_large');
     expect(error.message).toContain('ratio');
@@ -250,7 +278,9 @@ describe('archive', () => {
   });
 
   it('stops a member that inflates to more than its header declares', async () => {
-    const error = await openFails(declareSize(await zipBytes([{ name: 'user_data_tiktok.json', data: JSON_2026 }]), 40));
+    const error = await openFails(
+      declareSize(await zipBytes([{ name: 'user_data_tiktok.json', data: JSON_2026 }]), 40),
+    );
     expect(error.code).toBe('archive_too_large');
     expect(error.message).toContain('user_data_tiktok.json');
   });
@@ -270,10 +300,12 @@ describe('archive', () => {
   });
 
   it('names the member and key path when its JSON breaks part-way', async () => {
-    const items = Array.from({ length: 200 }, () => ({ Date: '2024-01-01 00:00:00', Link: 'x' }));
+    const items = Array.from({ length: 3000 }, () => ({ Date: '2024-01-01 00:00:00', Link: 'x' }));
     const list = JSON.stringify(items).slice(0, -1);
     const broken = `{"Your Activity": {"Watch History": {"VideoList": ${list}, }`;
-    const error = await openFails(await zipBytes([{ name: 'TikTok_Data_1/user_data_tiktok.json', data: broken }]));
+    const error = await openFails(
+      await zipBytes([{ name: 'TikTok_Data_1/user_data_tiktok.json', data: broken }]),
+    );
     expect(error.code).toBe('archive_invalid_json');
     expect(error.message).toContain('`TikTok_Data_1/user_data_tiktok.json`');
     expect(error.message).toContain('Your Activity/Watch History/VideoList');
@@ -281,13 +313,19 @@ describe('archive', () => {
 
   it('passes wrong types and bad dates through as their own errors', async () => {
     const wrong = JSON.stringify({ 'Your Activity': { 'Watch History': { VideoList: 'nope' } } });
-    expect((await openFails(await zipBytes([{ name: 'u.json', data: wrong }]))).code).toBe('archive_wrong_type');
-    const date = JSON.stringify({ 'Your Activity': { 'Watch History': { VideoList: [{ Date: 'soon', Link: 'x' }] } } });
+    expect((await openFails(await zipBytes([{ name: 'u.json', data: wrong }]))).code).toBe(
+      'archive_wrong_type',
+    );
+    const date = JSON.stringify({
+      'Your Activity': { 'Watch History': { VideoList: [{ Date: 'soon', Link: 'x' }] } },
+    });
     expect((await openFails(await zipBytes([{ name: 'u.json', data: date }]))).code).toBe('archive_bad_date');
   });
 
   it('stores members uncompressed as well as deflated', async () => {
-    const file = await writeZip(await zipBytes([{ name: 'user_data_tiktok.json', data: JSON_2026, compress: false }]));
+    const file = await writeZip(
+      await zipBytes([{ name: 'user_data_tiktok.json', data: JSON_2026, compress: false }]),
+    );
     expect(records(await readAll(await openArchive(file)))).toHaveLength(2);
   });
 

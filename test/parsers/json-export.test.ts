@@ -71,10 +71,14 @@ function eraDocument(era: Era): Record<string, unknown> {
       { Date: '2024-05-02 08:00:00', Link: `https://www.tiktokv.com/share/video/${V2}/` },
     ],
   };
-  const likes = { ItemFavoriteList: [dl('2024-04-01 10:00:00', `https://www.tiktokv.com/share/video/${V2}/`)] };
+  const likes = {
+    ItemFavoriteList: [dl('2024-04-01 10:00:00', `https://www.tiktokv.com/share/video/${V2}/`)],
+  };
   const favorites = {
     'Favorite Videos': {
-      FavoriteVideoList: [{ Date: '2024-03-01 09:00:00', Link: `https://www.tiktokv.com/share/video/${V1}/` }],
+      FavoriteVideoList: [
+        { Date: '2024-03-01 09:00:00', Link: `https://www.tiktokv.com/share/video/${V1}/` },
+      ],
     },
     'Favorite Sounds': {
       FavoriteSoundList: [
@@ -82,19 +86,26 @@ function eraDocument(era: Era): Record<string, unknown> {
       ],
     },
     'Favorite Hashtags': {
-      FavoriteHashtagList: [{ Date: '2024-03-03 09:00:00', Link: 'https://www.tiktok.com/share/challenge/1234567/' }],
+      FavoriteHashtagList: [
+        { Date: '2024-03-03 09:00:00', Link: 'https://www.tiktok.com/share/challenge/1234567/' },
+      ],
     },
     'Favorite Effects': {
       FavoriteEffectsList: [
         old
           ? { Date: '2024-03-04 09:00:00', Link: 'https://m.tiktok.com/share/stickers/detail/987654.html' }
-          : { Date: '2024-03-04 09:00:00', EffectLink: 'https://m.tiktok.com/share/stickers/detail/987654.html' },
+          : {
+              Date: '2024-03-04 09:00:00',
+              EffectLink: 'https://m.tiktok.com/share/stickers/detail/987654.html',
+            },
       ],
     },
   };
   const activity = {
     [old ? 'Video Browsing History' : 'Watch History']: watch,
-    [old ? 'Search History' : 'Searches']: { SearchList: [{ Date: '2024-02-01 10:00:00', SearchTerm: 'cats' }] },
+    [old ? 'Search History' : 'Searches']: {
+      SearchList: [{ Date: '2024-02-01 10:00:00', SearchTerm: 'cats' }],
+    },
     // Present but empty, written three ways.
     'Share History': old ? { ShareHistoryList: null } : era === '2025' ? { ShareHistoryList: [] } : {},
     'Login History': {
@@ -116,10 +127,18 @@ function eraDocument(era: Era): Record<string, unknown> {
     },
   };
   const people = {
-    [old ? 'Follower List' : 'Follower']: { App: 1, IsFastLane: false, FansList: [{ Date: '2023-12-01 00:00:00', UserName: 'fan_1' }] },
-    [old ? 'Following List' : 'Following']: { Following: [{ Date: '2023-12-02 00:00:00', UserName: 'star_1' }] },
+    [old ? 'Follower List' : 'Follower']: {
+      App: 1,
+      IsFastLane: false,
+      FansList: [{ Date: '2023-12-01 00:00:00', UserName: 'fan_1' }],
+    },
+    [old ? 'Following List' : 'Following']: {
+      Following: [{ Date: '2023-12-02 00:00:00', UserName: 'star_1' }],
+    },
   };
-  const block = { [old ? 'Block' : 'Block List']: { BlockList: [{ Date: '2023-11-01 00:00:00', UserName: 'troll' }] } };
+  const block = {
+    [old ? 'Block' : 'Block List']: { BlockList: [{ Date: '2023-11-01 00:00:00', UserName: 'troll' }] },
+  };
   const settings = {
     Settings: {
       App: 1,
@@ -171,14 +190,20 @@ function eraDocument(era: Era): Record<string, unknown> {
   };
   const posts = {
     [old ? 'Videos' : 'Posts']: {
-      VideoList: [{ Date: '2024-04-20 18:00:00', Link: 'https://v16m.tiktokv.com/storage/v1/abc', Likes: '42' }],
+      VideoList: [
+        { Date: '2024-04-20 18:00:00', Link: 'https://v16m.tiktokv.com/storage/v1/abc', Likes: '42' },
+      ],
     },
   };
   const dms = {
     [old ? 'Chat History' : 'Direct Messages']: {
       ChatHistory: {
         'Chat History with ana_23:': [
-          { Date: date('2024-04-11 10:00:00'), From: 'ana_23', Content: `https://www.tiktokv.com/share/video/${V1}/` },
+          {
+            Date: date('2024-04-11 10:00:00'),
+            From: 'ana_23',
+            Content: `https://www.tiktokv.com/share/video/${V1}/`,
+          },
           { Date: date('2024-04-11 10:01:00'), From: 'era.tester', Content: 'haha' },
         ],
       },
@@ -190,7 +215,9 @@ function eraDocument(era: Era): Record<string, unknown> {
         [ROOM]: {
           WatchTime: '2024-03-23 08:27:08',
           Link: 'https://www.tiktok.com/@someone/live',
-          Comments: [{ CommentTime: '2024-03-23 08:30:26', CommentContent: 'hello', RawTime: num('1711182626') }],
+          Comments: [
+            { CommentTime: '2024-03-23 08:30:26', CommentContent: 'hello', RawTime: num('1711182626') },
+          ],
           Questions: null,
         },
       },
@@ -246,7 +273,8 @@ const sortedRecords = (events: ParseEvent[]) =>
     .map((e) => JSON.stringify([e.table, e.part, e.row]))
     .sort();
 
-const announced = (events: ParseEvent[]) => [...new Set(sections(events).map((e) => `${e.table}/${e.part}`))].sort();
+const announced = (events: ParseEvent[]) =>
+  [...new Set(sections(events).map((e) => `${e.table}/${e.part}`))].sort();
 
 describe('json-export', () => {
   it('maps the same logical data to the same rows in every era', async () => {
@@ -324,7 +352,10 @@ describe('json-export', () => {
       { purchased_at: '2024-01-04T20:00:00Z', amount: '£0.99', username: null, extra: null },
     ]);
     expect(rowsOf(events, 'logins')[0]).toMatchObject({ ip: '192.0.2.1', carrier: null });
-    expect(rowsOf(events, 'posts', 'posted')[0]).toMatchObject({ likes: '42', posted_at: '2024-04-20T18:00:00Z' });
+    expect(rowsOf(events, 'posts', 'posted')[0]).toMatchObject({
+      likes: '42',
+      posted_at: '2024-04-20T18:00:00Z',
+    });
   });
 
   it('reads settings leaves with nested keys joined and the malformed key kept', async () => {
@@ -384,7 +415,12 @@ describe('json-export', () => {
       },
     ]);
     expect(rowsOf(events, 'live_comments')).toEqual([
-      { room_id: ROOM, commented_at: '2024-03-23T08:30:26Z', content: 'hello', extra: '{"RawTime":1711182626}' },
+      {
+        room_id: ROOM,
+        commented_at: '2024-03-23T08:30:26Z',
+        content: 'hello',
+        extra: '{"RawTime":1711182626}',
+      },
     ]);
     expect(rowsOf(events, 'live_sessions', 'go_live')[0]).toMatchObject({
       room_id: '7349453257475769999',
@@ -398,7 +434,9 @@ describe('json-export', () => {
     const doc = {
       'Direct Message': {
         'Group Chat': {
-          GroupChat: { 'Weekend crew': [{ Date: '2026-01-01 10:00:00 UTC', From: 'ana', Content: 'hi all' }] },
+          GroupChat: {
+            'Weekend crew': [{ Date: '2026-01-01 10:00:00 UTC', From: 'ana', Content: 'hi all' }],
+          },
         },
         'Tako Chat History': {
           TakoChatHistoryList: [
@@ -417,7 +455,9 @@ describe('json-export', () => {
       'dm_messages/group',
       'dm_messages/tako',
     ]);
-    expect(rowsOf(events, 'dm_conversations', 'group')).toEqual([{ conversation: 'Weekend crew', extra: null }]);
+    expect(rowsOf(events, 'dm_conversations', 'group')).toEqual([
+      { conversation: 'Weekend crew', extra: null },
+    ]);
     expect(rowsOf(events, 'dm_messages', 'group')[0]).toMatchObject({ sender: 'ana', content: 'hi all' });
     expect(rowsOf(events, 'dm_conversations', 'tako')).toEqual([{ conversation: 'Ask Tako', extra: null }]);
     expect(rowsOf(events, 'dm_messages', 'tako')).toEqual([
@@ -466,7 +506,9 @@ describe('json-export', () => {
       'shares/',
       'watch_history/',
     ]);
-    expect(sections(events).find((e) => e.table === 'watch_history')?.path).toBe('Your Activity/Watch History');
+    expect(sections(events).find((e) => e.table === 'watch_history')?.path).toBe(
+      'Your Activity/Watch History',
+    );
   });
 
   it('puts unknown keys into extra with one warning per section', async () => {
@@ -499,7 +541,10 @@ describe('json-export', () => {
         'Holo Memories': { List: [{ a: 1 }] },
         'Watch History': { VideoList: [], Summary: { total: 3 } },
       },
-      'Brand New': { Things: { List: [] }, Searches: { SearchList: [{ Date: '2024-01-01 00:00:00', SearchTerm: 'x' }] } },
+      'Brand New': {
+        Things: { List: [] },
+        Searches: { SearchList: [{ Date: '2024-01-01 00:00:00', SearchTerm: 'x' }] },
+      },
       'Just A String': 'hello',
     };
     const events = await parse(toJson(doc));
@@ -534,9 +579,50 @@ describe('json-export', () => {
     expect(warnings(events).map((w) => w.code)).toEqual(['unknown_section']);
   });
 
+  it('keeps a value of an unverified shape raw instead of failing', async () => {
+    const doc = {
+      'Direct Message': {
+        'Group Chat': { GroupChat: { 'Weekend crew': { Members: ['a', 'b'] } } },
+      },
+    };
+    const events = await parse(toJson(doc));
+    expect(rowsOf(events, 'dm_conversations', 'group')).toEqual([
+      { conversation: 'Weekend crew', extra: null },
+    ]);
+    expect(warnings(events).map((w) => [w.code, w.path])).toEqual([
+      ['unexpected_shape', 'Direct Message/Group Chat/GroupChat/Weekend crew'],
+    ]);
+    expect(events.find((e) => e.kind === 'raw')).toEqual({
+      kind: 'raw',
+      path: 'Direct Message/Group Chat/GroupChat/Weekend crew',
+      json: '{"Members":["a","b"]}',
+    });
+  });
+
+  it('drops a raw section above the size limit with a warning', async () => {
+    const doc = {
+      'Ads and data': { 'Off TikTok Activity': { OffTikTokActivityDataList: ['x'.repeat(500)] } },
+    };
+    const events: ParseEvent[] = [];
+    for await (const e of parseJsonExport(Readable.from([Buffer.from(toJson(doc))]), 'u.json', {
+      maxRawChars: 100,
+    })) {
+      events.push(e);
+    }
+    expect(events).toEqual([
+      expect.objectContaining({
+        kind: 'warning',
+        code: 'raw_too_large',
+        path: 'Ads and data/Off TikTok Activity',
+      }),
+    ]);
+  });
+
   it('keeps identical records, in file order', async () => {
     const item = { Date: '2024-01-01 00:00:00', Link: `https://www.tiktokv.com/share/video/${V1}/` };
-    const events = await parse(toJson({ 'Your Activity': { 'Watch History': { VideoList: [item, item, item] } } }));
+    const events = await parse(
+      toJson({ 'Your Activity': { 'Watch History': { VideoList: [item, item, item] } } }),
+    );
     expect(rowsOf(events, 'watch_history')).toHaveLength(3);
   });
 
@@ -566,7 +652,9 @@ describe('json-export', () => {
   });
 
   it('skips a record without its date and warns', async () => {
-    const doc = { 'Your Activity': { 'Watch History': { VideoList: [{ Date: '', Link: 'a' }, { Link: 'b' }] } } };
+    const doc = {
+      'Your Activity': { 'Watch History': { VideoList: [{ Date: '', Link: 'a' }, { Link: 'b' }] } },
+    };
     const events = await parse(toJson(doc));
     expect(rowsOf(events, 'watch_history')).toEqual([]);
     expect(warnings(events).map((w) => [w.code, w.path])).toEqual([
@@ -610,7 +698,9 @@ describe('json-export', () => {
   });
 
   it('fails with archive_wrong_type when a list item is not an object', async () => {
-    const error = await failure('{"Your Activity":{"Watch History":{"VideoList":[{"Date":"2024-01-01 00:00:00"},"x"]}}}');
+    const error = await failure(
+      '{"Your Activity":{"Watch History":{"VideoList":[{"Date":"2024-01-01 00:00:00"},"x"]}}}',
+    );
     expect(error.code).toBe('archive_wrong_type');
     expect(error.message).toContain('Expected an object at `Your Activity/Watch History/VideoList[1]`');
   });
@@ -621,7 +711,9 @@ describe('json-export', () => {
   });
 
   it('fails with archive_bad_date for a date it cannot read', async () => {
-    const error = await failure('{"Your Activity":{"Watch History":{"VideoList":[{"Date":"01/05/2024","Link":"x"}]}}}');
+    const error = await failure(
+      '{"Your Activity":{"Watch History":{"VideoList":[{"Date":"01/05/2024","Link":"x"}]}}}',
+    );
     expect(error.code).toBe('archive_bad_date');
     expect(error.message).toBe(
       'Expected a date like `2024-05-01 12:34:56` at `Your Activity/Watch History/VideoList[0]/Date` in `user_data_tiktok.json`, found `01/05/2024`. The export looks damaged: download it again.',
@@ -637,18 +729,23 @@ describe('json-export', () => {
     const seen: ParseEvent[] = [];
     let caught: unknown;
     try {
-      for await (const e of parseJsonExport(Readable.from(chunks(text, 4096)), 'user_data_tiktok.json')) seen.push(e);
+      for await (const e of parseJsonExport(Readable.from(chunks(text, 4096)), 'user_data_tiktok.json'))
+        seen.push(e);
     } catch (error) {
       caught = error;
     }
     expect(caught).toBeInstanceOf(ArchiveError);
     expect((caught as ArchiveError).code).toBe('archive_invalid_json');
-    expect((caught as ArchiveError).message).toMatch(/^`user_data_tiktok\.json` is not valid JSON near `Your Activity\/Watch History\/VideoList\[\d+\]/);
+    expect((caught as ArchiveError).message).toMatch(
+      /^`user_data_tiktok\.json` is not valid JSON near `Your Activity\/Watch History\/VideoList\[\d+\]/,
+    );
     expect(records(seen).length).toBeGreaterThan(1000);
   });
 
   it('fails with archive_invalid_json when the file ends early or is empty', async () => {
-    const truncated = await failure('{"Your Activity":{"Watch History":{"VideoList":[{"Date":"2024-01-01 00:00:00"}');
+    const truncated = await failure(
+      '{"Your Activity":{"Watch History":{"VideoList":[{"Date":"2024-01-01 00:00:00"}',
+    );
     expect(truncated.code).toBe('archive_invalid_json');
     expect(truncated.message).toContain('ends before the JSON is complete');
     expect((await failure('')).code).toBe('archive_invalid_json');

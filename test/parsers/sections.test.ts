@@ -98,7 +98,9 @@ describe('sections', () => {
   });
 
   it('reads an unknown Favorite section as favorites of kind other', () => {
-    expect(findFavoriteOther('Favorite Podcasts')?.announces).toEqual([{ table: 'favorites', part: 'other' }]);
+    expect(findFavoriteOther('Favorite Podcasts')?.announces).toEqual([
+      { table: 'favorites', part: 'other' },
+    ]);
     expect(findFavoriteOther('Podcasts')).toBeUndefined();
   });
 

@@ -78,9 +78,17 @@ describe('txt-export', () => {
       `Date: 2024-04-01 10:00:00\nLink: https://www.tiktokv.com/share/video/${V1}/\n`,
     );
     expect(rows(likes, 'likes')).toEqual([
-      { liked_at: '2024-04-01T10:00:00Z', video_id: V1, link: `https://www.tiktokv.com/share/video/${V1}/`, extra: null },
+      {
+        liked_at: '2024-04-01T10:00:00Z',
+        video_id: V1,
+        link: `https://www.tiktokv.com/share/video/${V1}/`,
+        extra: null,
+      },
     ]);
-    const searches = await parse('Activity/Searches.txt', 'Date: 2024-02-01 10:00:00\nSearch Term: cats: the movie\n');
+    const searches = await parse(
+      'Activity/Searches.txt',
+      'Date: 2024-02-01 10:00:00\nSearch Term: cats: the movie\n',
+    );
     expect(rows(searches, 'searches')).toEqual([
       { searched_at: '2024-02-01T10:00:00Z', term: 'cats: the movie', extra: null },
     ]);
@@ -98,7 +106,10 @@ describe('txt-export', () => {
         extra: null,
       },
     ]);
-    const comments = await parse('Activity/Comments.txt', 'Date: 2024-04-10 10:00:00\nComment: first line\nsecond line\n');
+    const comments = await parse(
+      'Activity/Comments.txt',
+      'Date: 2024-04-10 10:00:00\nComment: first line\nsecond line\n',
+    );
     expect(rows(comments, 'comments')).toEqual([
       {
         commented_at: '2024-04-10T10:00:00Z',
@@ -168,7 +179,10 @@ describe('txt-export', () => {
       'Activity/Follower.txt',
       'Date: 2023-12-01 00:00:00\nUsername: fan_1\nDate: 2023-12-02 00:00:00\nUsername: fan_2\n',
     );
-    expect(rows(events, 'followers').map((r) => (r as { username: string }).username)).toEqual(['fan_1', 'fan_2']);
+    expect(rows(events, 'followers').map((r) => (r as { username: string }).username)).toEqual([
+      'fan_1',
+      'fan_2',
+    ]);
   });
 
   it('reads login history and both kinds of purchases from one file', async () => {
@@ -364,7 +378,11 @@ describe('txt-export', () => {
   it('keeps unmodeled and unknown files raw as a JSON array of records', async () => {
     const status = await parse('Activity/Status.txt', 'Resolution: 1080*1920\nApp Version: 33.1.4\n');
     expect(status).toEqual([
-      { kind: 'raw', path: 'Activity/Status.txt', json: '[{"Resolution":"1080*1920","App Version":"33.1.4"}]' },
+      {
+        kind: 'raw',
+        path: 'Activity/Status.txt',
+        json: '[{"Resolution":"1080*1920","App Version":"33.1.4"}]',
+      },
     ]);
     const unknown = await parse('Mystery/Holo.txt', 'A: 1\n\nA: 2\n');
     expect(unknown.map((e) => e.kind)).toEqual(['warning', 'raw']);
@@ -381,9 +399,14 @@ describe('txt-export', () => {
   });
 
   it('strips NUL characters with a warning', async () => {
-    const events = await parse('Activity/Searches.txt', 'Date: 2024-02-01 10:00:00\nSearch Term: ca\u0000ts\n');
+    const events = await parse(
+      'Activity/Searches.txt',
+      'Date: 2024-02-01 10:00:00\nSearch Term: ca\u0000ts\n',
+    );
     expect(rows(events, 'searches')[0]).toMatchObject({ term: 'cats' });
-    expect(warnings(events).map((w) => [w.code, w.path])).toEqual([['nul_stripped', 'Activity/Searches.txt:1/Search Term']]);
+    expect(warnings(events).map((w) => [w.code, w.path])).toEqual([
+      ['nul_stripped', 'Activity/Searches.txt:1/Search Term'],
+    ]);
   });
 
   it('gives the same events whatever the chunk boundaries', async () => {

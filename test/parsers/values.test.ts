@@ -57,18 +57,24 @@ describe('values', () => {
   });
 
   it('extracts 19-digit video ids from share and web links exactly', () => {
-    expect(videoIdFromLink('https://www.tiktokv.com/share/video/7312345678901234567/')).toBe('7312345678901234567');
+    expect(videoIdFromLink('https://www.tiktokv.com/share/video/7312345678901234567/')).toBe(
+      '7312345678901234567',
+    );
     expect(videoIdFromLink('https://www.tiktok.com/@some.user/video/7312345678901234567?lang=en')).toBe(
       '7312345678901234567',
     );
-    expect(videoIdFromLink('https://www.tiktok.com/@some.user/photo/7312345678901234567')).toBe('7312345678901234567');
+    expect(videoIdFromLink('https://www.tiktok.com/@some.user/photo/7312345678901234567')).toBe(
+      '7312345678901234567',
+    );
     expect(videoIdFromLink('https://m.tiktok.com/v/7312345678901234567.html')).toBe('7312345678901234567');
     expect(videoIdFromLink('https://vm.tiktok.com/ZMabcdef/')).toBeNull();
     expect(videoIdFromLink(null)).toBeNull();
   });
 
   it('extracts sound, effect and hashtag ids', () => {
-    expect(soundIdFromLink('https://m.tiktok.com/h5/share/music/6712345678901234567.html')).toBe('6712345678901234567');
+    expect(soundIdFromLink('https://m.tiktok.com/h5/share/music/6712345678901234567.html')).toBe(
+      '6712345678901234567',
+    );
     expect(soundIdFromLink('https://www.tiktok.com/music/original-sound-6712345678901234567')).toBe(
       '6712345678901234567',
     );
@@ -77,7 +83,9 @@ describe('values', () => {
   });
 
   it('takes a video id from a DM only when the whole message is a share link', () => {
-    expect(videoIdFromMessage('https://www.tiktokv.com/share/video/7312345678901234567/')).toBe('7312345678901234567');
+    expect(videoIdFromMessage('https://www.tiktokv.com/share/video/7312345678901234567/')).toBe(
+      '7312345678901234567',
+    );
     expect(videoIdFromMessage('look https://www.tiktokv.com/share/video/7312345678901234567/')).toBeNull();
     expect(videoIdFromMessage('[https://media.tenor.com/x.gif]')).toBeNull();
   });

@@ -1,5 +1,6 @@
+import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PipelineError, TerminalError } from '../../src/errors.js';
+import { type PipelineError, TerminalError } from '../../src/errors.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { createPkce, pkceChallenge } from '../../src/tiktok/oauth.js';
 import { listenForRedirect } from '../../src/tiktok/redirect-listener.js';
@@ -14,7 +15,10 @@ afterEach(async () => {
 describe('oauth', () => {
   it('builds the consent URL with client_key, comma-separated scopes, state and a hex S256 challenge', () => {
     const oauth = oauthForStub();
-    const auth = oauth.createAuthorization({ scopes: ['portability.all.ongoing', 'portability.activity.single'], state: 'xyz' });
+    const auth = oauth.createAuthorization({
+      scopes: ['portability.all.ongoing', 'portability.activity.single'],
+      state: 'xyz',
+    });
     const url = new URL(auth.url);
     expect(url.origin + url.pathname).toBe('https://www.tiktok.com/v2/auth/authorize/');
     expect(url.searchParams.get('client_key')).toBe('ck');
@@ -45,6 +49,10 @@ describe('oauth', () => {
     expect(tokens.accessTokenExpiresAt - sandbox.clock.now()).toBe(86_400_000);
     expect(tokens.refreshTokenExpiresAt - sandbox.clock.now()).toBe(31_536_000_000);
     expect(JSON.stringify(tokens)).not.toContain(tokens.accessToken.reveal());
+    expect(`${tokens.refreshToken}`).toBe('[redacted]');
+    const client = oauthFor(sandbox);
+    expect(JSON.stringify(client)).not.toContain(sandbox.clientSecret);
+    expect(inspect(client)).not.toContain(sandbox.clientSecret);
   });
 
   it('reports only the scopes the user granted', async () => {
@@ -63,7 +71,12 @@ describe('oauth', () => {
     expect(forged.status).toBe(400);
     const real = await fetch(`${listener.redirectUri}?code=abc&scopes=portability.all.ongoing&state=good`);
     expect(real.status).toBe(200);
-    await expect(listener.result).resolves.toEqual({ ok: true, code: 'abc', scopes: ['portability.all.ongoing'], state: 'good' });
+    await expect(listener.result).resolves.toEqual({
+      ok: true,
+      code: 'abc',
+      scopes: ['portability.all.ongoing'],
+      state: 'good',
+    });
   });
 
   it('receives access_denied when the user declines', async () => {
@@ -111,7 +124,9 @@ describe('oauth', () => {
     const result = await listener.result;
     if (!result.ok) throw new Error('expected a code');
     await oauth.exchangeCode(result.code, auth.codeVerifier);
-    await expect(oauth.exchangeCode(result.code, auth.codeVerifier)).rejects.toMatchObject({ code: 'invalid_grant' });
+    await expect(oauth.exchangeCode(result.code, auth.codeVerifier)).rejects.toMatchObject({
+      code: 'invalid_grant',
+    });
 
     const wrong = new (oauth.constructor as typeof import('../../src/tiktok/oauth.js').OAuthClient)({
       clientKey: sandbox.clientKey,
@@ -147,11 +162,19 @@ describe('oauth', () => {
     sandbox = await sandboxWith();
     const { tokens, oauth } = await connect(sandbox);
     sandbox.faults.serverErrors(1, { endpoint: 'token', status: 503 });
-    await expect(oauth.refresh(tokens.refreshToken)).rejects.toMatchObject({ name: 'TransientError', code: 'server_error' });
+    await expect(oauth.refresh(tokens.refreshToken)).rejects.toMatchObject({
+      name: 'TransientError',
+      code: 'server_error',
+    });
   });
 });
 
 function oauthForStub() {
-  const fake = { clientKey: 'ck', clientSecret: 'cs', url: 'https://open.tiktokapis.com', consentUrl: 'https://www.tiktok.com' };
+  const fake = {
+    clientKey: 'ck',
+    clientSecret: 'cs',
+    url: 'https://open.tiktokapis.com',
+    consentUrl: 'https://www.tiktok.com',
+  };
   return oauthFor(fake as unknown as Sandbox, 'http://127.0.0.1:8723/callback/');
 }

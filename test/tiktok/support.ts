@@ -12,7 +12,11 @@ export async function sandboxWith(options: SandboxOptions = {}): Promise<Sandbox
   return startSandbox({ clock: new SimulatedClock(), ...options });
 }
 
-export function oauthFor(sandbox: Sandbox, redirectUri = 'http://127.0.0.1:1/callback/', pkceEncoding?: 'hex' | 'base64url') {
+export function oauthFor(
+  sandbox: Sandbox,
+  redirectUri = 'http://127.0.0.1:1/callback/',
+  pkceEncoding?: 'hex' | 'base64url',
+) {
   return new OAuthClient({
     clientKey: sandbox.clientKey,
     clientSecret: sandbox.clientSecret,
@@ -42,7 +46,10 @@ export async function connect(
 }
 
 /** A token source over a token set, refreshing through the sandbox; counts refreshes. */
-export function tokenSource(tokens: TokenSet, oauth: OAuthClient): AccessTokenSource & { refreshes: number; current: TokenSet } {
+export function tokenSource(
+  tokens: TokenSet,
+  oauth: OAuthClient,
+): AccessTokenSource & { refreshes: number; current: TokenSet } {
   const source = {
     refreshes: 0,
     current: tokens,

@@ -1,0 +1,568 @@
+/**
+ * The state machine behind the JSON parser: takes stream-json tokens (packed keys, strings and
+ * numbers) and routes them by key path through the section table — categories, sections and
+ * containers are walked, list items and map entries are built one at a time and mapped to rows,
+ * unmodeled values are written back to JSON text. Events go to the {@link ParseContext}.
+ */
+import { JsonCapture } from './json-capture.js';
+import { JsonObject, type JsonToken, TreeBuilder } from './json-tree.js';
+import type { ParseContext } from './parse-context.js';
+import { type RecordLoc, RecordReader } from './record-reader.js';
+import { mapListRecord, mapMessage, mapProfile, mapSettings, mapTako, mapWatchLive } from './row-mappers.js';
+import {
+  type ContainerNode,
+  findCategory,
+  findContainer,
+  findFavoriteOther,
+  findSection,
+  isIgnoredSectionKey,
+  type SectionDef,
+  soleTarget,
+  type Target,
+} from './sections.js';
+import { peerFromChatKey } from './values.js';
+
+// Frame kinds.
+const DOC = 0;
+const ROUTE = 1;
+const LIST = 2;
+const MAP = 3;
+const BUILD = 4;
+const CAPTURE = 5;
+const EMPTY = 6;
+
+// ROUTE levels.
+const ROOT = 0;
+const CATEGORY = 1;
+const SECTION = 2;
+const INNER = 3;
+
+// What a BUILD frame's value becomes.
+const B_RECORD = 0;
+const B_MESSAGE = 1;
+const B_TAKO = 2;
+const B_WATCH = 3;
+const B_SETTINGS = 4;
+const B_PROFILE = 5;
+
+// What a CAPTURE frame's text becomes.
+const C_RAW = 0;
+const C_SKIP = 1;
+
+/** One open container (or value being built) on the walker's stack. Doubles as a record location. */
+class Frame implements RecordLoc {
+  key = '';
+  index = -1;
+  def: SectionDef | null = null;
+  node: ReadonlyMap<string, ContainerNode> | null = null;
+  target: Target | null = null;
+  conversation = '';
+  lenient = false;
+
+  constructor(
+    public kind: number,
+    public level: number,
+    public path: string,
+    public section: string,
+  ) {}
+
+  where(): string {
+    if (this.kind === LIST) return `${this.path}[${this.index}]`;
+    return this.key === '' ? this.path : join(this.path, this.key);
+  }
+}
+
+function join(path: string, key: string): string {
+  return path === '' ? key : `${path}/${key}`;
+}
+
+function tokenKind(t: JsonToken): string {
+  switch (t.name) {
+    case 'startObject':
+      return 'an object';
+    case 'startArray':
+      return 'a list';
+    case 'stringValue':
+      return 'a string';
+    case 'numberValue':
+      return 'a number';
+    case 'nullValue':
+      return 'null';
+    default:
+      return 'a boolean';
+  }
+}
+
+/** `null` and `""` are how the export writes an empty container. */
+function isNothing(t: JsonToken): boolean {
+  return t.name === 'nullValue' || (t.name === 'stringValue' && (t.value as string).trim() === '');
+}
+
+const OPEN_OBJECT: JsonToken = { name: 'startObject' };
+const OPEN_ARRAY: JsonToken = { name: 'startArray' };
+
+/** The token-driven router; one per member. */
+export class JsonWalker {
+  private readonly stack: Frame[] = [];
+  private top: Frame;
+  private readonly builder = new TreeBuilder();
+  private readonly buildFrame = new Frame(BUILD, 0, '', '');
+  private readonly capture = new JsonCapture();
+  private readonly captureFrame = new Frame(CAPTURE, 0, '', '');
+  private readonly reader: RecordReader;
+  private readonly onTopLevelKey: ((key: string) => void) | undefined;
+  private started = false;
+
+  constructor(private readonly cx: ParseContext) {
+    this.top = new Frame(DOC, 0, '', '');
+    this.stack.push(this.top);
+    this.reader = new RecordReader(cx);
+    this.onTopLevelKey = cx.options.onTopLevelKey;
+  }
+
+  /** Open containers left at the end (1 = the document is complete). */
+  get depth(): number {
+    return this.stack.length;
+  }
+
+  /** Where the walker is, for messages (`''` before the document, `(end)` after it). */
+  where(): string {
+    const f = this.top;
+    if (f.kind === DOC) return this.started ? '(end)' : '';
+    if (f.kind === BUILD) {
+      const owner = this.stack[this.stack.length - 2]!;
+      const inner = this.builder.where();
+      const base = f.level === B_SETTINGS || f.level === B_PROFILE ? f.path : owner.where();
+      return inner === '' ? base : `${base}/${inner}`;
+    }
+    if (f.kind === CAPTURE || f.kind === EMPTY) return f.path;
+    return f.where();
+  }
+
+  feed(tokens: readonly JsonToken[]): void {
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      const f = this.top;
+      switch (f.kind) {
+        case BUILD:
+          if (this.builder.push(t)) this.built();
+          break;
+        case CAPTURE:
+          if (this.capture.push(t)) this.captured();
+          break;
+        case LIST:
+          this.inList(f, t);
+          break;
+        case ROUTE:
+        case MAP:
+          this.inObject(f, t);
+          break;
+        case EMPTY:
+          this.inEmpty(f, t);
+          break;
+        default:
+          this.inDoc(t);
+      }
+    }
+  }
+
+  private push(f: Frame): void {
+    this.stack.push(f);
+    this.top = f;
+  }
+
+  private pop(): void {
+    this.stack.pop();
+    this.top = this.stack[this.stack.length - 1]!;
+  }
+
+  private inDoc(t: JsonToken): void {
+    if (t.name !== 'startObject') throw this.cx.wrongType('an object', tokenKind(t), '(top level)');
+    this.started = true;
+    this.push(new Frame(ROUTE, ROOT, '', ''));
+  }
+
+  private inObject(f: Frame, t: JsonToken): void {
+    if (t.name === 'keyValue') {
+      const key = t.value as string;
+      f.key = key.indexOf('\0') === -1 ? key : this.cx.clean(key, () => join(f.path, key));
+      return;
+    }
+    if (t.name === 'endObject') {
+      f.key = '';
+      this.pop();
+      return;
+    }
+    if (f.kind === MAP) this.mapValue(f, t);
+    else this.routeValue(f, t);
+  }
+
+  private routeValue(f: Frame, t: JsonToken): void {
+    const key = f.key;
+    const path = join(f.path, key);
+    switch (f.level) {
+      case ROOT: {
+        this.onTopLevelKey?.(key);
+        if (findCategory(key) !== undefined) {
+          this.beginCategory(t, path);
+          return;
+        }
+        const def = findSection(key);
+        if (def !== undefined) {
+          this.beginSection(def, t, path);
+          return;
+        }
+        this.cx.warn(
+          'unknown_section',
+          `Unknown top-level key \`${key}\` in \`${this.cx.member}\`; its known sections were read by name and the rest kept raw.`,
+          path,
+        );
+        if (t.name === 'startObject') {
+          this.push(new Frame(ROUTE, CATEGORY, path, path));
+          return;
+        }
+        this.beginCapture(t, path, C_RAW);
+        return;
+      }
+      case CATEGORY: {
+        const def = findSection(key) ?? findFavoriteOther(key);
+        if (def !== undefined) {
+          if (def.id.startsWith('favorite_other_')) {
+            this.cx.warn(
+              'unknown_section',
+              `Unknown section \`${path}\` in \`${this.cx.member}\` was read as favorites of kind \`other\`.`,
+              path,
+            );
+          }
+          this.beginSection(def, t, path);
+          return;
+        }
+        this.cx.warn(
+          'unknown_section',
+          `Unknown section \`${path}\` in \`${this.cx.member}\`; it was kept raw.`,
+          path,
+        );
+        this.beginCapture(t, path, C_RAW);
+        return;
+      }
+      default: {
+        const def = f.def!;
+        const node = findContainer(f.node!, key);
+        if (node !== undefined) {
+          if (node.target !== undefined) {
+            this.beginTarget(node.target, t, path);
+            return;
+          }
+          this.beginInner(def, node, t, path);
+          return;
+        }
+        if (f.level === SECTION) {
+          if (isIgnoredSectionKey(key)) {
+            this.beginCapture(t, path, C_SKIP);
+            return;
+          }
+          const any = def.content.kind === 'containers' ? def.content.anyList : undefined;
+          if (any !== undefined && t.name === 'startArray') {
+            this.beginTarget(any, t, path);
+            return;
+          }
+        }
+        this.cx.warnOnce(
+          `key\0${path}`,
+          'unknown_key',
+          `Unknown key \`${key}\` in section \`${f.path}\` of \`${this.cx.member}\`; it was kept raw.`,
+          path,
+        );
+        this.beginCapture(t, path, C_RAW);
+        return;
+      }
+    }
+  }
+
+  private beginCategory(t: JsonToken, path: string): void {
+    if (t.name === 'startObject') {
+      this.push(new Frame(ROUTE, CATEGORY, path, path));
+      return;
+    }
+    if (isNothing(t)) return;
+    if (t.name === 'startArray') {
+      this.beginEmpty(t, path, 'an object', false);
+      return;
+    }
+    throw this.cx.wrongType('an object', tokenKind(t), path);
+  }
+
+  private beginSection(def: SectionDef, t: JsonToken, path: string): void {
+    this.cx.section(def, path);
+    const content = def.content;
+    if (content.kind === 'raw') {
+      this.beginCapture(t, path, C_RAW);
+      return;
+    }
+    if (t.name === 'startObject') {
+      if (content.kind === 'settings') {
+        this.beginBuild(t, B_SETTINGS, path);
+        return;
+      }
+      const f = new Frame(ROUTE, SECTION, path, path);
+      f.def = def;
+      f.node = content.containers;
+      this.push(f);
+      return;
+    }
+    if (isNothing(t)) return;
+    if (t.name === 'startArray' && content.kind === 'containers') {
+      // A section written directly as its list (no container key).
+      const sole = soleTarget({ children: content.containers }) ?? content.anyList;
+      if (sole !== undefined) {
+        this.beginTarget(sole, t, path);
+        return;
+      }
+    }
+    if (t.name === 'startArray') {
+      this.beginEmpty(t, path, 'an object', false);
+      return;
+    }
+    throw this.cx.wrongType('an object', tokenKind(t), path);
+  }
+
+  private beginInner(def: SectionDef, node: ContainerNode, t: JsonToken, path: string): void {
+    if (t.name === 'startObject') {
+      const f = new Frame(ROUTE, INNER, path, path);
+      f.def = def;
+      f.node = node.children!;
+      this.push(f);
+      return;
+    }
+    if (isNothing(t)) return;
+    const sole = soleTarget(node);
+    if (t.name === 'startArray' && sole !== undefined) {
+      this.beginTarget(sole, t, path);
+      return;
+    }
+    if (t.name === 'startArray') {
+      this.beginEmpty(t, path, 'an object', false);
+      return;
+    }
+    throw this.cx.wrongType('an object', tokenKind(t), path);
+  }
+
+  private beginTarget(target: Target, t: JsonToken, path: string): void {
+    const lenient = 'lenient' in target && target.lenient === true;
+    switch (target.kind) {
+      case 'records':
+      case 'tako': {
+        if (t.name === 'startArray') {
+          const f = new Frame(LIST, target.kind === 'tako' ? B_TAKO : B_RECORD, path, path);
+          f.target = target;
+          this.push(f);
+          return;
+        }
+        if (isNothing(t)) return;
+        if (t.name === 'startObject') {
+          this.beginEmpty(t, path, 'a list', lenient);
+          return;
+        }
+        if (lenient) {
+          this.keepUnexpected(t, path, 'a list');
+          return;
+        }
+        throw this.cx.wrongType('a list', tokenKind(t), path);
+      }
+      case 'chats':
+      case 'watch_live': {
+        if (t.name === 'startObject') {
+          const f = new Frame(MAP, 0, path, path);
+          f.target = target;
+          f.lenient = lenient;
+          this.push(f);
+          return;
+        }
+        if (isNothing(t)) return;
+        if (t.name === 'startArray') {
+          this.beginEmpty(t, path, 'an object', lenient);
+          return;
+        }
+        if (lenient) {
+          this.keepUnexpected(t, path, 'an object');
+          return;
+        }
+        throw this.cx.wrongType('an object', tokenKind(t), path);
+      }
+      case 'profile': {
+        if (t.name === 'startObject') {
+          this.beginBuild(t, B_PROFILE, path);
+          return;
+        }
+        if (isNothing(t)) return;
+        if (t.name === 'startArray') {
+          this.beginEmpty(t, path, 'an object', false);
+          return;
+        }
+        throw this.cx.wrongType('an object', tokenKind(t), path);
+      }
+    }
+  }
+
+  /** A container that must be empty (`{}` where a list belongs, `[]` where an object belongs). */
+  private beginEmpty(t: JsonToken, path: string, expected: string, lenient: boolean): void {
+    const f = new Frame(EMPTY, t.name === 'startObject' ? 0 : 1, path, path);
+    f.lenient = lenient;
+    f.key = expected;
+    this.push(f);
+  }
+
+  private inEmpty(f: Frame, t: JsonToken): void {
+    const isObject = f.level === 0;
+    if (t.name === (isObject ? 'endObject' : 'endArray')) {
+      this.pop();
+      return;
+    }
+    if (!f.lenient) throw this.cx.wrongType(f.key, isObject ? 'an object' : 'a list', f.path);
+    // Unverified shape: keep the value raw instead of failing the import.
+    this.pop();
+    this.keepUnexpected(isObject ? OPEN_OBJECT : OPEN_ARRAY, f.path, f.key);
+    if (this.capture.push(t)) this.captured();
+  }
+
+  private keepUnexpected(t: JsonToken, path: string, expected: string): void {
+    this.cx.warn(
+      'unexpected_shape',
+      `Expected ${expected} at \`${path}\` in \`${this.cx.member}\`, found ${tokenKind(t)}; it was kept raw.`,
+      path,
+    );
+    this.beginCapture(t, path, C_RAW);
+  }
+
+  private mapValue(f: Frame, t: JsonToken): void {
+    const key = f.key;
+    const target = f.target!;
+    if (target.kind === 'watch_live') {
+      if (t.name === 'startObject') {
+        this.buildFrame.level = B_WATCH;
+        this.buildFrame.path = f.path;
+        this.push(this.buildFrame);
+        this.builder.start(t);
+        return;
+      }
+      if (isNothing(t)) {
+        mapWatchLive(this.cx, this.reader, key, new JsonObject(), f);
+        return;
+      }
+      throw this.cx.wrongType('an object', tokenKind(t), join(f.path, key));
+    }
+    // Chats: one conversation per key.
+    const part = target.kind === 'chats' ? target.part : 'direct';
+    const conversation = peerFromChatKey(key);
+    this.cx.record('dm_conversations', part, { conversation, extra: null });
+    const path = join(f.path, key);
+    if (t.name === 'startArray') {
+      const list = new Frame(LIST, B_MESSAGE, path, f.path);
+      list.target = target;
+      list.conversation = conversation;
+      this.push(list);
+      return;
+    }
+    if (isNothing(t)) return;
+    if (t.name === 'startObject') {
+      this.beginEmpty(t, path, 'a list', f.lenient);
+      return;
+    }
+    if (f.lenient) {
+      this.keepUnexpected(t, path, 'a list');
+      return;
+    }
+    throw this.cx.wrongType('a list', tokenKind(t), path);
+  }
+
+  private inList(f: Frame, t: JsonToken): void {
+    switch (t.name) {
+      case 'startObject':
+        f.index++;
+        this.buildFrame.level = f.level;
+        this.buildFrame.path = f.path;
+        this.push(this.buildFrame);
+        this.builder.start(t);
+        return;
+      case 'endArray':
+        this.pop();
+        return;
+      case 'nullValue':
+        f.index++;
+        return;
+      default:
+        f.index++;
+        throw this.cx.wrongType('an object', tokenKind(t), f.where());
+    }
+  }
+
+  private beginBuild(t: JsonToken, purpose: number, path: string): void {
+    this.buildFrame.level = purpose;
+    this.buildFrame.path = path;
+    this.push(this.buildFrame);
+    this.builder.start(t);
+  }
+
+  private built(): void {
+    const purpose = this.top.level;
+    const path = this.top.path;
+    this.pop();
+    const owner = this.top;
+    const value = this.builder.result as JsonObject;
+    const cx = this.cx;
+    switch (purpose) {
+      case B_RECORD: {
+        const target = owner.target as Extract<Target, { kind: 'records' }>;
+        const row = mapListRecord(target.table, target.part, this.reader, value, owner);
+        if (row !== null) cx.record(target.table, target.part, row);
+        return;
+      }
+      case B_MESSAGE: {
+        const row = mapMessage(this.reader, owner.conversation, value, owner);
+        const part = owner.target?.kind === 'chats' ? owner.target.part : 'direct';
+        if (row !== null) cx.record('dm_messages', part, row);
+        return;
+      }
+      case B_TAKO:
+        mapTako(cx, this.reader, value, owner);
+        return;
+      case B_WATCH:
+        mapWatchLive(cx, this.reader, owner.key, value, owner);
+        return;
+      case B_SETTINGS:
+        for (const row of mapSettings(cx, value, path)) cx.record('settings', '', row);
+        return;
+      case B_PROFILE:
+        cx.record('profile', '', mapProfile(cx, this.reader, value, { section: path, where: () => path }));
+        return;
+    }
+  }
+
+  private beginCapture(t: JsonToken, path: string, purpose: number): void {
+    const f = this.captureFrame;
+    f.level = purpose;
+    f.path = path;
+    const cx = this.cx;
+    this.capture.begin(
+      purpose === C_SKIP ? 0 : cx.maxRawChars,
+      purpose === C_SKIP ? (s) => s : (s) => (s.indexOf('\0') === -1 ? s : cx.clean(s, () => path)),
+    );
+    this.push(f);
+    if (this.capture.push(t)) this.captured();
+  }
+
+  private captured(): void {
+    const f = this.top;
+    this.pop();
+    if (f.level === C_SKIP) return;
+    if (this.capture.overflow) {
+      this.cx.warn(
+        'raw_too_large',
+        `Section \`${f.path}\` in \`${this.cx.member}\` is larger than ${this.cx.maxRawChars} characters; it was not kept.`,
+        f.path,
+      );
+      return;
+    }
+    this.cx.raw(f.path, this.capture.text());
+  }
+}
