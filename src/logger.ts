@@ -33,7 +33,11 @@ export function createLogger({ level, destination }: CreateLoggerOptions): Logge
       level,
       base: undefined,
       redact: {
-        paths: [...REDACTED_KEYS, ...REDACTED_KEYS.map((key) => `*.${key}`), ...REDACTED_KEYS.map((key) => `*.*.${key}`)],
+        paths: [
+          ...REDACTED_KEYS,
+          ...REDACTED_KEYS.map((key) => `*.${key}`),
+          ...REDACTED_KEYS.map((key) => `*.*.${key}`),
+        ],
         censor: '[redacted]',
       },
       serializers: { err: pino.stdSerializers.err },
