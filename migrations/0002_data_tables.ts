@@ -284,6 +284,7 @@ function createTable(table: Table): string {
     `account_id bigint not null references tiktok_sync.accounts (account_id)`,
     `record_key uuid not null`,
     `occurrence integer not null default 1`,
+    `row_hash uuid not null`,
     ...own.map(([column, type]) => `${column} ${type}`),
     ...(hasExtra ? ['extra jsonb'] : []),
     `first_seen_at timestamptz not null default now()`,
@@ -302,6 +303,7 @@ function createTable(table: Table): string {
       'Hash of the fields that identify the record (its natural key); stable across exports.',
     ],
     ['occurrence', '', 'n-th identical record with this key in one export (1 for almost all rows).'],
+    ['row_hash', '', 'Hash of the compared fields, to skip unchanged records without comparing every column.'],
     ...own,
     ...(hasExtra
       ? ([['extra', '', 'Fields of the record that this version does not model, as exported.']] as Column[])

@@ -1,8 +1,7 @@
 import type pg from 'pg';
 import type { TableCounts } from '../db/schema.js';
 import type { TableName } from '../parsers/records.js';
-import { stageTable } from './stage.js';
-import { TABLE_SPECS, type TableSpec } from './tables.js';
+import { type ColumnSpec, stageTable, TABLE_SPECS, type TableSpec } from './tables.js';
 
 /** What the merge of one archive needs to know. */
 export interface MergeContext {
@@ -21,10 +20,12 @@ export const emptyCounts = (): TableCounts => ({
   restored: 0,
 });
 
-const keyedTable = (table: string) => `pg_temp.keyed_${table}`;
+/** Rows inserted into a table above which its statistics are refreshed before the next statement. */
+const ANALYZE_AFTER_INSERTS = 1000;
 
 interface MergeStatements {
-  keyed: string;
+  occurrences: string;
+  analyze: string;
   restore: string;
   update: string;
   insert: string;
@@ -34,13 +35,13 @@ interface MergeStatements {
 const statementCache = new Map<TableName, MergeStatements>();
 
 /**
- * Builds the set-based merge of one table from its spec. Only rows that are new, changed, removed or
- * back are written: an unchanged re-import reads but writes no tuple (no "last seen" bumps).
+ * Builds the set-based merge of one table from its spec, over its staging table (whose record key
+ * and row hash Postgres computed during COPY). Only rows that are new, changed, removed or back are
+ * written: an unchanged re-import reads but writes no tuple (no "last seen" bumps).
  *
- * 1. keyed: staged rows get their record key (hash of the natural key) and occurrence number (the
- *    n-th identical key in this export), and are cast to the table's types.
+ * 1. occurrences: the rare keys staged more than once get occurrence numbers 2, 3… in file order.
  * 2. restore: rows marked removed that the export contains again.
- * 3. update: rows whose compared columns differ.
+ * 3. update: rows whose row hash differs (volatile columns are stored but not hashed).
  * 4. insert: rows not yet stored.
  * 5. remove: stored rows of the parts present in this export that it no longer contains.
  */
@@ -49,47 +50,44 @@ export function mergeStatements(spec: TableSpec): MergeStatements {
   if (cached) return cached;
 
   const target = `tiktok.${spec.table}`;
+  const stage = stageTable(spec.table);
   const part = spec.partColumn;
-  const columns = spec.columns.map((c) => c.name);
-  const compared = columns.filter((c) => !spec.volatile.includes(c));
-  const keyExpr = `md5(row(${[...(part ? ['part'] : []), ...spec.key].join(', ')})::text)::uuid`;
-  const casts = spec.columns.map((c) => `${c.name}::${c.type} as ${c.name}`);
+  const typed = (c: ColumnSpec) => (c.type === 'text' ? `k.${c.name}` : `k.${c.name}::${c.type}`);
   const match = 't.account_id = $1 and t.record_key = k.record_key and t.occurrence = k.occurrence';
-  const assign = [...columns.map((c) => `${c} = k.${c}`)];
-  const changed =
-    compared.length === 0
-      ? 'false'
-      : `(${compared.map((c) => `t.${c}`).join(', ')}) is distinct from (${compared.map((c) => `k.${c}`).join(', ')})`;
-  const ownColumns = [...(part ? [part] : []), ...columns];
+  const assign = [...spec.columns.map((c) => `${c.name} = ${typed(c)}`), 'row_hash = k.row_hash'].join(', ');
+  const ownColumns = [...(part ? [part] : []), ...spec.columns.map((c) => c.name)];
+  const ownValues = [...(part ? ['k.part'] : []), ...spec.columns.map(typed)];
 
   const statements: MergeStatements = {
-    keyed: `
-      create temp table keyed_${spec.table} on commit drop as
-      select record_key,
-        (row_number() over (partition by record_key order by ${columns.join(', ')}))::integer as occurrence,
-        ${part ? `part as ${part},` : ''}
-        ${casts.join(',\n        ')}
-      from (select ${keyExpr} as record_key, * from ${stageTable(spec.table)}) s`,
+    occurrences: `
+      update ${stage} s set occurrence = d.n
+      from (
+        select ctid as id, row_number() over (partition by record_key order by ctid)::integer as n
+        from ${stage}
+        where record_key in (select record_key from ${stage} group by record_key having count(*) > 1)
+      ) d
+      where s.ctid = d.id and d.n > 1`,
+    analyze: `analyze ${stage}`,
     restore: `
-      update ${target} t set ${assign.join(', ')},
+      update ${target} t set ${assign},
         removed_at = null, removed_run_id = null, updated_at = now(), updated_run_id = $2
-      from ${keyedTable(spec.table)} k
+      from ${stage} k
       where ${match} and t.removed_at is not null`,
     update: `
-      update ${target} t set ${assign.join(', ')}, updated_at = now(), updated_run_id = $2
-      from ${keyedTable(spec.table)} k
-      where ${match} and t.removed_at is null and ${changed}`,
+      update ${target} t set ${assign}, updated_at = now(), updated_run_id = $2
+      from ${stage} k
+      where ${match} and t.removed_at is null and t.row_hash <> k.row_hash`,
     insert: `
-      insert into ${target} (account_id, record_key, occurrence, ${ownColumns.join(', ')}, first_seen_run_id)
-      select $1, k.record_key, k.occurrence, ${ownColumns.map((c) => `k.${c}`).join(', ')}, $2
-      from ${keyedTable(spec.table)} k
+      insert into ${target} (account_id, record_key, occurrence, row_hash, ${ownColumns.join(', ')}, first_seen_run_id)
+      select $1, k.record_key, k.occurrence, k.row_hash, ${ownValues.join(', ')}, $2
+      from ${stage} k
       where not exists (select 1 from ${target} t where ${match})`,
     remove: `
       update ${target} t set removed_at = now(), removed_run_id = $2
       where t.account_id = $1 and t.removed_at is null
         ${part ? `and t.${part} = any($3::text[])` : ''}
         and not exists (
-          select 1 from ${keyedTable(spec.table)} k
+          select 1 from ${stage} k
           where k.record_key = t.record_key and k.occurrence = t.occurrence
         )`,
   };
@@ -110,11 +108,16 @@ export async function mergeTable(
 
   const sql = mergeStatements(spec);
   const params = [context.accountId, context.runId];
-  await client.query(sql.keyed);
   if (staged > 0) {
+    await client.query(sql.occurrences);
+    // Temporary tables have no statistics until analyzed; without them the planner picks nested loops.
+    await client.query(sql.analyze);
     counts.restored = (await client.query(sql.restore, params)).rowCount ?? 0;
     counts.updated = (await client.query(sql.update, params)).rowCount ?? 0;
     counts.inserted = (await client.query(sql.insert, params)).rowCount ?? 0;
+    // The table just grew inside this transaction: refresh its statistics, or the removal below is
+    // planned for the old, small table (a nested loop that is quadratic in the rows of the export).
+    if (counts.inserted >= ANALYZE_AFTER_INSERTS) await client.query(`analyze tiktok.${spec.table}`);
   }
   if (parts) {
     const removeParams = spec.partColumn ? [...params, [...parts]] : params;
@@ -129,7 +132,7 @@ export async function snapshotProfile(client: pg.ClientBase, context: MergeConte
   const result = await client.query(
     `insert into tiktok.profile_snapshots (account_id, archive_id, run_id, follower_count, following_count, likes_received)
      select $1, $3, $2, k.follower_count, k.following_count, k.likes_received
-     from (select * from ${keyedTable('profile')} order by occurrence limit 1) k
+     from (select follower_count::bigint, following_count::bigint, likes_received::bigint from ${stageTable('profile')} order by occurrence limit 1) k
      where not exists (
        select 1 from (
          select * from tiktok.profile_snapshots s where s.account_id = $1
@@ -205,6 +208,8 @@ export async function mergeAll(
   context: MergeContext,
 ): Promise<Record<string, TableCounts>> {
   const counts: Record<string, TableCounts> = {};
+  // The merge analyzes staging tables (and grown targets) to get sane plans; a small sample is enough.
+  await client.query('set local default_statistics_target = 20');
   for (const spec of Object.values(TABLE_SPECS)) {
     counts[spec.table] = await mergeTable(client, spec, staged.get(spec.table) ?? 0, context);
   }

@@ -1,14 +1,12 @@
 import type pg from 'pg';
 import { copyChunk, copyField } from '../db/copy.js';
 import type { TableName } from '../parsers/records.js';
-import { TABLE_SPECS, type TableSpec } from './tables.js';
+import { stageDdl, stageTable, TABLE_SPECS, type TableSpec } from './tables.js';
 
 /** Bytes of encoded rows buffered per table before they are sent as one COPY. */
 const CHUNK_BYTES = 1 << 20;
 /** COPY chunks allowed in flight before the parser waits (backpressure). */
 const MAX_QUEUED = 2;
-
-export const stageTable = (table: TableName | 'raw') => `pg_temp.stage_${table}`;
 
 /**
  * Streams parsed rows into per-table temporary staging tables with COPY, while parsing goes on: rows
@@ -29,12 +27,9 @@ export class Stager {
 
   /** Creates the staging tables; they disappear at the end of the transaction. */
   async createTables(): Promise<void> {
-    const ddl = Object.values(TABLE_SPECS).map((spec) => {
-      const columns = [...(spec.partColumn ? ['part'] : []), ...spec.columns.map((c) => c.name)];
-      return `create temp table stage_${spec.table} (${columns.map((c) => `${c} text`).join(', ')}) on commit drop;`;
-    });
-    ddl.push('create temp table stage_raw (path text, json text) on commit drop;');
-    await this.#client.query(ddl.join('\n'));
+    const ddl = Object.values(TABLE_SPECS).map(stageDdl);
+    ddl.push('create temp table stage_raw (path text, json text) on commit drop');
+    await this.#client.query(ddl.join(';\n'));
   }
 
   /** Adds one row; call {@link drain} when it returns true. */
@@ -66,6 +61,14 @@ export class Stager {
     return this.#queued >= MAX_QUEUED || this.#failed !== undefined;
   }
 
+  /** COPY names the loaded columns, so the generated ones are left to Postgres. */
+  #target(table: TableName | 'raw'): string {
+    if (table === 'raw') return `${stageTable('raw')} (path, json)`;
+    const spec = TABLE_SPECS[table];
+    const columns = [...(spec.partColumn ? ['part'] : []), ...spec.columns.map((c) => c.name)];
+    return `${stageTable(table)} (${columns.join(', ')})`;
+  }
+
   #send(table: TableName | 'raw'): void {
     const buffer = this.#buffers.get(table);
     if (!buffer || buffer.lines.length === 0) return;
@@ -75,7 +78,7 @@ export class Stager {
     this.#queued += 1;
     this.#queue = this.#queue
       .then(() =>
-        this.#failed === undefined ? copyChunk(this.#client, stageTable(table), chunk) : undefined,
+        this.#failed === undefined ? copyChunk(this.#client, this.#target(table), chunk) : undefined,
       )
       .catch((error) => {
         this.#failed ??= error;

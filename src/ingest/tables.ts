@@ -186,3 +186,37 @@ export const TABLE_SPECS: Readonly<Record<TableName, TableSpec>> = {
   settings: spec('settings', [text('key'), text('value')], ['key']),
   hashtags: spec('hashtags', [text('name'), text('link'), extra], ['name', 'link']),
 };
+
+export const stageTable = (table: TableName | 'raw') => `pg_temp.stage_${table}`;
+
+/**
+ * An exact, immutable hash of text expressions: each value is length-prefixed (so no separator can
+ * be forged by the data) and null is told apart from the empty string. Immutable, so Postgres can
+ * compute it in a generated column while COPY loads the staging table.
+ */
+export function hashExpression(expressions: readonly string[]): string {
+  const fields = expressions.map((e) => `coalesce(length(${e})::text || ':' || ${e}, '-')`);
+  return `md5(${fields.join(` || ',' || `)})::uuid`;
+}
+
+/** Columns compared to decide whether a stored record changed. */
+export function comparedColumns(spec: TableSpec): string[] {
+  return spec.columns.map((c) => c.name).filter((name) => !spec.volatile.includes(name));
+}
+
+/**
+ * The staging table of a spec: every field as text (COPY's cheapest input), plus the record key and
+ * row hash computed by Postgres as rows arrive, and the occurrence number (fixed up after loading
+ * for the rare keys that appear more than once).
+ */
+export function stageDdl(spec: TableSpec): string {
+  const own = [...(spec.partColumn ? ['part'] : []), ...spec.columns.map((c) => c.name)];
+  const key = hashExpression([...(spec.partColumn ? ['part'] : []), ...spec.key]);
+  const row = hashExpression(comparedColumns(spec));
+  return `create temp table stage_${spec.table} (
+    ${own.map((c) => `${c} text`).join(', ')},
+    record_key uuid generated always as (${key}) stored,
+    row_hash uuid generated always as (${row}) stored,
+    occurrence integer not null default 1
+  ) on commit drop`;
+}
