@@ -1,24 +1,47 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { DestinationStream } from 'pino';
+import { cmdCancel } from './cli/cancel.js';
+import { cmdConnect, preflightConnect } from './cli/connect.js';
 import { withDatabase } from './cli/context.js';
 import { cmdDb } from './cli/db.js';
+import { cmdDemo } from './cli/demo.js';
 import { cmdImport } from './cli/import.js';
 import { type Output, processOutput } from './cli/output.js';
+import { cmdSandbox, parseDuration } from './cli/sandbox.js';
 import { cmdStatus } from './cli/status.js';
+import { cmdSync } from './cli/sync.js';
+import { requireEncryptionKey, requireTikTokApp } from './cli/tiktok-app.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { coerceError, PipelineError, StageFailedError } from './errors.js';
 import { createLogger } from './logger.js';
+import { parseFaultFlags } from './sandbox/index.js';
+import { ERAS, type Era } from './synthetic/index.js';
+
+export interface MainOptions {
+  /** Stops long-running commands (besides SIGINT/SIGTERM); for tests and embedding. */
+  signal?: AbortSignal;
+  /** Where log lines go instead of stderr. */
+  logDestination?: DestinationStream;
+}
 
 /**
- * The command line. The only place that sets exit codes: 0 success, 1 failure, 2 usage error.
- * Returns the exit code instead of exiting, so that tests can call it in-process.
+ * The command line. The only place that sets exit codes: 0 success, 1 failure, 2 usage error,
+ * 130 interrupted. Returns the exit code instead of exiting, so that tests can call it in-process.
  */
-export async function main(argv: string[], output: Output = processOutput): Promise<number> {
+export async function main(
+  argv: string[],
+  output: Output = processOutput,
+  options: MainOptions = {},
+): Promise<number> {
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('Interrupted by a signal.'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const stop = () => controller.abort(options.signal?.reason);
+  if (options.signal?.aborted) stop();
+  else options.signal?.addEventListener('abort', stop, { once: true });
 
   const program = new Command('tiktok-sync')
     .description("Keeps a PostgreSQL database in step with TikTok users' data exports.")
@@ -32,7 +55,7 @@ export async function main(argv: string[], output: Output = processOutput): Prom
   const context = () => {
     const config = loadConfig({ configPath: program.opts().config });
     // One-shot commands print their own outcome; LOG_LEVEL=info shows the log lines too.
-    const logger = createLogger({ level: config.logLevel ?? 'error' });
+    const logger = createLogger({ level: config.logLevel ?? 'error', destination: options.logDestination });
     return { config, logger };
   };
 
@@ -83,6 +106,109 @@ export async function main(argv: string[], output: Output = processOutput): Prom
       await withDatabase(config, logger, controller.signal, (ctx) => cmdDb(ctx, output));
     });
 
+  program
+    .command('connect')
+    .description(
+      "connect a TikTok account: TikTok's consent page in the browser, then the tokens stored encrypted",
+    )
+    .option(
+      '-a, --account <name>',
+      'the account to store it as; default: the one this TikTok user has, else its open_id',
+    )
+    .option('--no-open', 'only print the consent URL (default: also open it when a desktop session is found)')
+    .option('--timeout <seconds>', "how long to wait for TikTok's redirect", positiveInt, 300)
+    .action(async (commandOptions: { account?: string; open: boolean; timeout: number }) => {
+      const { config, logger } = context();
+      preflightConnect({ config });
+      await withDatabase(config, logger, controller.signal, (ctx) =>
+        cmdConnect(ctx, output, { ...commandOptions, desktop: isDesktopSession() }),
+      );
+    });
+
+  program
+    .command('sync')
+    .description("sync an account through TikTok's Data Portability API: request, wait, download, import")
+    .requiredOption('-a, --account <name>', 'a connected account')
+    .option('--once', 'one full sync, then exit (required: continuous syncing is not part of this command)')
+    .option('--resume', 'only continue the data request in flight; never make a new one')
+    .action(
+      async (commandOptions: { account: string; once?: boolean; resume?: boolean }, command: Command) => {
+        if (!commandOptions.once) {
+          command.error(
+            'error: `sync` runs one sync and needs --once, e.g. `tiktok-sync sync --account me --once`.',
+          );
+        }
+        const { config, logger } = context();
+        requireTikTokApp(config);
+        requireEncryptionKey(config);
+        await withDatabase(config, logger, controller.signal, (ctx) => cmdSync(ctx, output, commandOptions));
+      },
+    );
+
+  program
+    .command('cancel')
+    .description("cancel an account's data request in flight")
+    .requiredOption('-a, --account <name>', 'a connected account')
+    .action(async (commandOptions: { account: string }) => {
+      const { config, logger } = context();
+      requireTikTokApp(config);
+      requireEncryptionKey(config);
+      await withDatabase(config, logger, controller.signal, (ctx) => cmdCancel(ctx, output, commandOptions));
+    });
+
+  program
+    .command('sandbox')
+    .description('run a local stand-in for TikTok (OAuth, Data Portability API, webhooks) until Ctrl-C')
+    .option('-p, --port <n>', 'port on 127.0.0.1 (0 picks a free one)', port, 8722)
+    .addOption(
+      new Option('--users <names>', 'comma-separated sandbox users')
+        .argParser(commaList)
+        .default(['sandbox.user'], 'sandbox.user'),
+    )
+    .addOption(new Option('--era <era>', 'export layout').choices(ERAS).default('2025'))
+    .addOption(
+      new Option('--ready-after <duration>', 'time from a request to its archive being ready, e.g. 30s, 2m')
+        .argParser(duration)
+        .default(60_000, '60s'),
+    )
+    .option(
+      '--faults <flags>',
+      'faults to inject, e.g. 5xx=2@check,429=1:5,reset-download=1:4096',
+      faultFlags,
+    )
+    .option(
+      '--webhook-url <url>',
+      'where to send webhooks (default: the TIKTOK_WEBHOOK_LISTEN address, if set)',
+    )
+    .action(
+      async (commandOptions: {
+        port: number;
+        users: string[];
+        era: Era;
+        readyAfter: number;
+        faults?: string;
+        webhookUrl?: string;
+      }) => {
+        const { config, logger } = context();
+        await cmdSandbox(config, logger, output, controller.signal, {
+          port: commandOptions.port,
+          users: commandOptions.users,
+          era: commandOptions.era,
+          readyAfterMs: commandOptions.readyAfter,
+          faults: commandOptions.faults,
+          webhookUrl: commandOptions.webhookUrl,
+        });
+      },
+    );
+
+  program
+    .command('demo')
+    .description('connect a sandbox user through OAuth and sync it twice into the database, in seconds')
+    .action(async () => {
+      const { config, logger } = context();
+      await withDatabase(config, logger, controller.signal, (ctx) => cmdDemo(ctx, output));
+    });
+
   try {
     await program.parseAsync(argv);
     return 0;
@@ -90,12 +216,22 @@ export async function main(argv: string[], output: Output = processOutput): Prom
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? 0 : 2;
     }
+    if (controller.signal.aborted) {
+      output.err('Interrupted.');
+      return 130;
+    }
     output.err(`error: ${describe(error)}`);
     return 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    options.signal?.removeEventListener('abort', stop);
   }
+}
+
+/** A desktop session, where `connect` may open the browser itself. */
+function isDesktopSession(): boolean {
+  return Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY) || process.platform === 'darwin';
 }
 
 function describe(thrown: unknown): string {
@@ -109,6 +245,37 @@ function describe(thrown: unknown): string {
   }
   if (error instanceof PipelineError) return error.message;
   return `${error.message} (unexpected; please report it with the log above)`;
+}
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535)
+    throw new InvalidArgumentError('expected a port number (0 picks a free one).');
+  return parsed;
+}
+
+function commaList(value: string): string[] {
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new InvalidArgumentError('expected one or more comma-separated names.');
+  return names;
+}
+
+function duration(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new InvalidArgumentError('expected a duration such as 60s, 2m, 1h or 500ms.');
+  return ms;
+}
+
+function faultFlags(value: string): string {
+  try {
+    parseFaultFlags(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return value;
 }
 
 function positiveInt(value: string): number {

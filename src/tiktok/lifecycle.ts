@@ -110,6 +110,11 @@ export interface SyncOptions {
    * stays recorded and the next call resumes it). Default 1 h.
    */
   waitMs?: number;
+  /**
+   * Ask for these categories only (those the grant allows); default: everything the grant allows.
+   * A grant of `portability.all.*` allows every category.
+   */
+  categories?: readonly Category[];
   /** New requests made in one call after an `expired` one (default 1). */
   maxReRequests?: number;
   /** Keep the downloaded zip instead of deleting it after the import. */
@@ -281,6 +286,25 @@ async function addRequest(
       `Account \`${options.accountName}\` cannot request data: ${reason}`,
     );
   }
+  if (options.categories && !options.categories.includes('all_data')) {
+    const wanted = options.categories;
+    if (plan.categories.includes('all_data')) plan.categories = [...wanted];
+    else {
+      plan.categories = plan.categories.filter((category) => wanted.includes(category));
+      plan.consumes = plan.consumes.filter((scope) =>
+        SCOPE_CATEGORIES.some(
+          ([type, categories]) =>
+            scope === `portability.${type}.single` && categories.some((c) => plan.categories.includes(c)),
+        ),
+      );
+    }
+    if (plan.categories.length === 0) {
+      throw new TerminalError(
+        'categories_not_granted',
+        `Account \`${options.accountName}\` is configured to sync ${wanted.join(', ')}, which its grant (${fresh.scopes.join(', ')}) does not allow; change the account's categories or connect it again with the matching scopes.`,
+      );
+    }
+  }
   const dataFormat = options.dataFormat ?? 'json';
   const added = await guard(context, options, undefined, () =>
     context.client.addRequest({ dataFormat, categories: plan.categories }, context.signal),
@@ -298,7 +322,9 @@ async function addRequest(
   try {
     await context.db.insertInto('tiktok_sync.data_requests').values(row).execute();
   } catch (error) {
-    if ((error as { code?: string }).code !== '23505') throw error;
+    const { code, constraint } = error as { code?: string; constraint?: string };
+    // Only the one-in-flight index means "another process made a request"; any other clash is a bug.
+    if (code !== '23505' || constraint !== 'data_requests_one_in_flight') throw error;
     // Another process started a request for this account meanwhile: withdraw ours.
     await context.client.cancelRequest(added.requestId, context.signal).catch(() => {});
     throw new TransientError(

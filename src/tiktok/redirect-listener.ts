@@ -19,6 +19,8 @@ export interface RedirectListenerOptions {
   expectedState: string;
   /** Gives up (rejecting `result`) when aborted, e.g. by `AbortSignal.timeout(10 * MINUTE)`. */
   signal?: AbortSignal;
+  /** Told of each callback refused for carrying another `state` (an old consent page or a forged link). */
+  onStateMismatch?: () => void;
 }
 
 export interface RedirectListener {
@@ -53,6 +55,7 @@ export async function listenForRedirect(options: RedirectListenerOptions): Promi
     const state = url.searchParams.get('state') ?? undefined;
     if (!statesMatch(options.expectedState, state)) {
       // Not our consent flow (or a forged callback): refuse it and keep waiting for the real one.
+      options.onStateMismatch?.();
       respond(
         response,
         400,

@@ -1,0 +1,324 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { ensureAccount } from '../db/accounts.js';
+import type { Database } from '../db/schema.js';
+import { ConfigError, PipelineError, TerminalError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { type Clock, systemClock } from '../tiktok/clock.js';
+import type { TikTokDatabase } from '../tiktok/db-types.js';
+import { OAuthClient, PORTABILITY_SCOPES } from '../tiktok/oauth.js';
+import { listenForRedirect, type RedirectListener } from '../tiktok/redirect-listener.js';
+import { TokenStore } from '../tiktok/tokens.js';
+import type { CommandContext } from './context.js';
+import { openInBrowser } from './open-url.js';
+import type { Output } from './output.js';
+import {
+  checkAccountName,
+  findAccount,
+  requireEncryptionKey,
+  requireTikTokApp,
+  type TikTokApp,
+  tiktokDb,
+} from './tiktok-app.js';
+
+const SECOND = 1000;
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export interface ConnectDependencies {
+  /** The application tables (accounts). */
+  db: Kysely<Database>;
+  /** The same database with the TikTok tables (credentials). */
+  tiktokDb: Kysely<TikTokDatabase>;
+  app: TikTokApp;
+  encryptionKey: Buffer;
+  logger: Logger;
+  signal: AbortSignal;
+  output: Output;
+  clock?: Clock;
+}
+
+export interface ConnectOptions {
+  /** Name of the account; default: the account already linked to this TikTok user, else its open_id. */
+  accountName?: string | undefined;
+  scopes: readonly string[];
+  /** Shows the consent page to the user (a browser, or something playing one); the URL is printed either way. */
+  openUrl?: ((url: string) => Promise<void> | void) | undefined;
+  /** How long to wait for TikTok's redirect. */
+  timeoutMs: number;
+}
+
+export interface ConnectResult {
+  accountId: string;
+  accountName: string;
+  openId: string;
+  scopes: string[];
+  /** False when the account existed (a renewed connection, or an imported account now linked). */
+  created: boolean;
+  /** True when this TikTok user was connected to the account before. */
+  renewed: boolean;
+}
+
+/**
+ * The desktop Login Kit flow: prints (and optionally opens) the consent URL with state and PKCE,
+ * waits on the loopback redirect URI, exchanges the code and stores the grant encrypted. The same
+ * TikTok user (same open_id) always lands on the same account.
+ */
+export async function connectAccount(
+  deps: ConnectDependencies,
+  options: ConnectOptions,
+): Promise<ConnectResult> {
+  const { output } = deps;
+  const clock = deps.clock ?? systemClock;
+  if (options.accountName !== undefined) checkAccountName(options.accountName);
+  const redirect = loopbackRedirect(deps.app.redirectUri);
+
+  const state = randomBytes(24).toString('base64url');
+  let refused = 0;
+  let redirectUri = redirect.text;
+  const listener = await listen(redirect, state, options.timeoutMs, () => {
+    refused++;
+    output.err(
+      `A callback reached ${redirectUri} with a state that does not belong to this login (an older consent page or a forged link); it was refused. Still waiting for the consent page printed above.`,
+    );
+  });
+  const stop = () => void listener.close();
+  deps.signal.addEventListener('abort', stop, { once: true });
+  try {
+    if (redirect.port === 0) redirectUri = withPort(redirect.url, listener.redirectUri);
+    const oauth = new OAuthClient({
+      clientKey: deps.app.clientKey,
+      clientSecret: deps.app.clientSecret,
+      redirectUri,
+      apiBaseUrl: deps.app.apiBaseUrl,
+      authBaseUrl: deps.app.authBaseUrl,
+      pkceEncoding: deps.app.pkceEncoding,
+      clock,
+    });
+    const authorization = oauth.createAuthorization({ scopes: options.scopes, state });
+    output.out(`Open this page to let tiktok-sync read the account's data (${options.scopes.join(', ')}):`);
+    output.out(`  ${authorization.url}`);
+    output.out(
+      `Waiting up to ${Math.round(options.timeoutMs / SECOND)} s for TikTok to redirect to ${redirectUri} …`,
+    );
+    if (options.openUrl) {
+      Promise.resolve()
+        .then(() => options.openUrl?.(authorization.url))
+        .catch((error: unknown) =>
+          output.err(`Could not open a browser (${(error as Error).message}); open the page above yourself.`),
+        );
+    }
+
+    let result: Awaited<RedirectListener['result']>;
+    try {
+      result = await listener.result;
+    } catch (error) {
+      deps.signal.throwIfAborted();
+      if (error instanceof PipelineError && error.code === 'oauth_redirect_timeout') {
+        const mismatch =
+          refused > 0
+            ? ` ${refused} callback(s) with a state that does not belong to this login were refused: finish the consent on the page this run printed, not an older one.`
+            : '';
+        throw new TerminalError(
+          'oauth_timeout',
+          `No answer from TikTok's consent page reached ${redirectUri} within ${Math.round(options.timeoutMs / SECOND)} s; run \`tiktok-sync connect\` again and approve access in the browser.${mismatch}`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    if (!result.ok) throw consentError(result.error, result.errorDescription, options.scopes);
+
+    const tokens = await oauth.exchangeCode(result.code, authorization.codeVerifier, deps.signal);
+    const account = await resolveAccount(deps, tokens.openId, options.accountName);
+    const grants = new TokenStore({
+      db: deps.tiktokDb,
+      oauth,
+      encryptionKey: deps.encryptionKey,
+      clock,
+      logger: deps.logger,
+    });
+    await grants.saveGrant(account.accountId, tokens);
+    deps.logger.info(
+      { account: account.accountName, openId: tokens.openId, scopes: tokens.scopes },
+      'TikTok account connected',
+    );
+    return { ...account, openId: tokens.openId, scopes: tokens.scopes };
+  } finally {
+    deps.signal.removeEventListener('abort', stop);
+    await listener.close();
+  }
+}
+
+export interface ConnectCommandOptions {
+  account?: string | undefined;
+  /** Commander's `--no-open`. */
+  open: boolean;
+  /** Seconds to wait for the redirect. */
+  timeout: number;
+}
+
+/** `tiktok-sync connect [--account <name>] [--no-open]`. */
+export async function cmdConnect(
+  context: CommandContext,
+  output: Output,
+  options: ConnectCommandOptions & { desktop: boolean },
+): Promise<void> {
+  const { config, database } = context;
+  const result = await connectAccount(
+    {
+      db: database.db,
+      tiktokDb: tiktokDb(database),
+      app: requireTikTokApp(config),
+      encryptionKey: requireEncryptionKey(config),
+      logger: context.logger,
+      signal: context.signal,
+      output,
+    },
+    {
+      accountName: options.account,
+      scopes: config.tiktok.scopes,
+      openUrl: options.open && options.desktop ? openInBrowser : undefined,
+      timeoutMs: options.timeout * SECOND,
+    },
+  );
+  printConnected(output, result);
+}
+
+/** Checks what `connect` needs before the database is opened, so a missing setting fails at once. */
+export function preflightConnect(context: Pick<CommandContext, 'config'>): void {
+  requireTikTokApp(context.config);
+  requireEncryptionKey(context.config);
+  loopbackRedirect(context.config.tiktok.redirectUri);
+}
+
+export function printConnected(output: Output, result: ConnectResult): void {
+  const how = result.created
+    ? 'a new account'
+    : result.renewed
+      ? 'its connection renewed'
+      : 'an existing account, now linked to TikTok';
+  output.out(`Connected TikTok user \`${result.openId}\` as account \`${result.accountName}\` (${how}).`);
+  output.out(`Granted scopes: ${result.scopes.join(', ') || 'none'}. The tokens are stored encrypted.`);
+  const portability = result.scopes.filter((scope) =>
+    (PORTABILITY_SCOPES as readonly string[]).includes(scope),
+  );
+  if (portability.length === 0) {
+    output.err(
+      'warning: the user granted no Data Portability scope, so syncs cannot request data; connect again and allow access to the data.',
+    );
+  }
+}
+
+interface LoopbackRedirect {
+  url: URL;
+  text: string;
+  host: string;
+  port: number;
+  path: string;
+}
+
+/** The configured redirect URI, which `connect` listens on itself: it must be plain http on loopback. */
+function loopbackRedirect(text: string): LoopbackRedirect {
+  const url = new URL(text);
+  if (url.protocol !== 'http:' || !LOOPBACK_HOSTS.has(url.hostname) || url.search || url.hash) {
+    throw new ConfigError(
+      'redirect_uri_not_loopback',
+      `TIKTOK_REDIRECT_URI is \`${text}\`; \`connect\` receives TikTok's redirect itself, so it must be an http URI on 127.0.0.1 or localhost without query, such as http://127.0.0.1:8723/callback/ (registered with the app in the TikTok developer portal).`,
+    );
+  }
+  const host = url.hostname === '[::1]' ? '::1' : url.hostname === 'localhost' ? '127.0.0.1' : url.hostname;
+  return { url, text, host, port: url.port === '' ? 80 : Number(url.port), path: url.pathname };
+}
+
+async function listen(
+  redirect: LoopbackRedirect,
+  state: string,
+  timeoutMs: number,
+  onStateMismatch: () => void,
+): Promise<RedirectListener> {
+  try {
+    return await listenForRedirect({
+      host: redirect.host,
+      port: redirect.port,
+      path: redirect.path,
+      expectedState: state,
+      signal: AbortSignal.timeout(timeoutMs),
+      onStateMismatch,
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new ConfigError(
+        'redirect_port_unavailable',
+        `Cannot listen on ${redirect.host}:${redirect.port} for TikTok's redirect (${code}): another \`connect\` may be running. Stop it, or change TIKTOK_REDIRECT_URI and register the new URI with the app.`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/** The configured URI with the port the listener got (for `:0`, "any free port"). */
+function withPort(configured: URL, listening: string): string {
+  const url = new URL(configured);
+  url.port = new URL(listening).port;
+  return url.toString();
+}
+
+function consentError(error: string, description: string | undefined, scopes: readonly string[]): Error {
+  const said = description ? ` (${description})` : '';
+  if (error === 'access_denied') {
+    return new TerminalError(
+      'access_denied',
+      `TikTok reported \`access_denied\`${said}: the user declined on the consent page. Run \`tiktok-sync connect\` again and approve access to ${scopes.join(', ')}.`,
+    );
+  }
+  return new TerminalError(
+    error,
+    `TikTok's consent page answered \`${error}\`${said}; check the app's products, scopes and redirect URI in the TikTok developer portal (asked for ${scopes.join(', ')}).`,
+  );
+}
+
+/**
+ * Which account the grant goes to. The TikTok user's open_id decides: a user connected before keeps
+ * their account; a name already linked to another TikTok user is refused rather than mixed.
+ */
+async function resolveAccount(
+  deps: ConnectDependencies,
+  openId: string,
+  requested: string | undefined,
+): Promise<{ accountId: string; accountName: string; created: boolean; renewed: boolean }> {
+  const linked = await findAccount(deps.tiktokDb, { openId });
+  if (requested === undefined) {
+    if (linked)
+      return { accountId: linked.accountId, accountName: linked.name, created: false, renewed: true };
+    return ensureNamed(deps, accountNameFor(openId));
+  }
+  if (linked && linked.name !== requested) {
+    throw new ConfigError(
+      'tiktok_user_already_connected',
+      `This TikTok user (open_id \`${openId}\`) is already connected as account \`${linked.name}\`; run \`tiktok-sync connect --account ${linked.name}\` (or leave out --account) to renew that connection.`,
+    );
+  }
+  if (linked) return { accountId: linked.accountId, accountName: linked.name, created: false, renewed: true };
+  const named = await findAccount(deps.tiktokDb, { name: requested });
+  if (named?.openId && named.openId !== openId) {
+    throw new ConfigError(
+      'account_linked_to_another_user',
+      `Account \`${requested}\` belongs to another TikTok user (open_id \`${named.openId}\`), but this consent came from \`${openId}\`; connect this user under another --account name.`,
+    );
+  }
+  return ensureNamed(deps, requested);
+}
+
+async function ensureNamed(deps: ConnectDependencies, name: string) {
+  const existed = await findAccount(deps.tiktokDb, { name });
+  const accountId = await ensureAccount(deps.db, name);
+  return { accountId, accountName: name, created: !existed, renewed: false };
+}
+
+/** An account name from an open_id: the characters account names allow, at most 64. */
+function accountNameFor(openId: string): string {
+  const name = openId.replace(/[^\p{L}\p{N}._@-]/gu, '-').slice(0, 64);
+  return name === '' ? 'tiktok-user' : name;
+}

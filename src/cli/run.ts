@@ -1,0 +1,122 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import type { Config } from '../config.js';
+import { openDatabase } from '../db/connect.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { ConfigError } from '../errors.js';
+import { createLogger, type Logger } from '../logger.js';
+import { type Daemon, startDaemon } from '../scheduler/daemon.js';
+import { daemonDatabase } from '../scheduler/pool.js';
+import { accountSyncStatus, formatAccountSyncStatus } from '../scheduler/status.js';
+import type { TikTokTables } from '../tiktok/db-types.js';
+import type { Output } from './output.js';
+import { requireEncryptionKey, requireTikTokApp } from './tiktok-app.js';
+
+export interface RunCommandDeps {
+  output: Output;
+  /** Aborted on SIGTERM/SIGINT. */
+  signal: AbortSignal;
+  /** The validated config (the program's `--config` applies). */
+  loadConfig(): Config;
+}
+
+export interface RunOptions {
+  /** One tick: sync the accounts due now, wait for them, print their status and return. */
+  once?: boolean | undefined;
+  /** Schedule accounts stopped by a terminal failure again: true for all, or these names. */
+  retryStopped?: boolean | string[] | undefined;
+  /** `host:port` for /healthz, /metrics and the webhook (overrides `sync.listen`). */
+  listen?: string | undefined;
+  concurrency?: number | undefined;
+  /** Default: JSON lines on stderr at `logLevel` (info unless configured). */
+  logger?: Logger | undefined;
+}
+
+/** Registers `tiktok-sync run`, the sync daemon. */
+export function registerRunCommand(program: Command, deps: RunCommandDeps): void {
+  program
+    .command('run')
+    .description(
+      "the sync daemon: re-requests every connected account's export on its interval, until SIGTERM/SIGINT",
+    )
+    .option('--once', 'sync the accounts due now, wait for them, print their status and exit')
+    .option('--retry-stopped [accounts...]', 'schedule accounts stopped by a terminal failure again')
+    .option('--listen <host:port>', 'serve /healthz, /metrics and the webhook here (default sync.listen)')
+    .option('--concurrency <n>', 'accounts worked on at once (default sync.concurrency)', positiveInt)
+    .action(
+      async (options: {
+        once?: boolean;
+        retryStopped?: boolean | string[];
+        listen?: string;
+        concurrency?: number;
+      }) => {
+        await runDaemon(deps.loadConfig(), deps.output, deps.signal, options);
+      },
+    );
+}
+
+/**
+ * Runs the daemon until `signal` aborts, then stops it within `sync.shutdownTimeout`: the current
+ * stages get `sync.shutdownGrace` to finish, then are abandoned, and every claim is released.
+ */
+export async function runDaemon(
+  loaded: Config,
+  output: Output,
+  signal: AbortSignal,
+  options: RunOptions = {},
+): Promise<void> {
+  if (options.listen !== undefined && !/^[\w.-]+:\d{1,5}$|^\[[\d:a-fA-F]+\]:\d{1,5}$/.test(options.listen)) {
+    throw new ConfigError(
+      'config_invalid',
+      `--listen is \`${options.listen}\`; expected host:port, e.g. 0.0.0.0:8724.`,
+    );
+  }
+  const config: Config = options.concurrency
+    ? { ...loaded, sync: { ...loaded.sync, concurrency: options.concurrency } }
+    : loaded;
+  requireTikTokApp(config);
+  requireEncryptionKey(config);
+  const logger = options.logger ?? createLogger({ level: config.logLevel ?? 'info' });
+  const base = await openDatabase(config, logger);
+  let daemon: Daemon | undefined;
+  const database = daemonDatabase(base, config, config.sync.concurrency + 4);
+  try {
+    const { applied } = await migrateToLatest(base.db);
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    daemon = await startDaemon({
+      config,
+      database,
+      logger,
+      cron: !options.once,
+      ...(options.listen ? { listen: options.listen } : options.once ? { listen: false } : {}),
+      ...(options.retryStopped ? { retryStopped: options.retryStopped } : {}),
+    });
+    if (options.once) {
+      await daemon.tick();
+      await daemon.idle();
+      await daemon.stop();
+      const rows = await accountSyncStatus(database.db.withTables<TikTokTables>(), { now: Date.now() });
+      output.out(formatAccountSyncStatus(rows, Date.now()));
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    logger.info('signal received: stopping the daemon');
+    // The stop bounds itself; this is a last guard so the process always exits.
+    await Promise.race([
+      daemon.stop(),
+      new Promise<void>((resolve) => setTimeout(resolve, config.sync.shutdownTimeoutMs + 2_000).unref()),
+    ]);
+  } finally {
+    await database.close().catch(() => {});
+    await base.close().catch(() => {});
+  }
+}
+
+function positiveInt(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0 || parsed > 256)
+    throw new InvalidArgumentError('expected a whole number from 1 to 256.');
+  return parsed;
+}

@@ -1,0 +1,78 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Kysely } from 'kysely';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from '../tiktok/clock.js';
+import type { TikTokDatabase } from '../tiktok/db-types.js';
+import type { TokenStore } from '../tiktok/tokens.js';
+import { createWebhookHandler, type RequestNotifier } from '../tiktok/webhook.js';
+import { processWebhookEvents } from '../tiktok/webhook-events.js';
+import type { TikTokApp } from './tiktok-app.js';
+
+export interface WebhookServerOptions {
+  /** `host:port`, an IPv6 host in brackets. */
+  listen: string;
+  path: string;
+  db: Kysely<TikTokDatabase>;
+  app: Pick<TikTokApp, 'clientKey' | 'clientSecret'>;
+  grants: Pick<TokenStore, 'markRevoked'>;
+  notifier: RequestNotifier;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * Serves TikTok's webhook on `listen` for as long as a command runs: verified events are recorded,
+ * `portability.download.ready` wakes the waiting sync, `authorization.removed` revokes the grant.
+ */
+export async function serveWebhooks(
+  options: WebhookServerOptions,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const handler = createWebhookHandler({
+    clientSecret: options.app.clientSecret,
+    clientKey: options.app.clientKey,
+    clock: options.clock,
+    logger: options.logger,
+    onEvent: processWebhookEvents({
+      db: options.db,
+      clock: options.clock,
+      logger: options.logger,
+      notifier: options.notifier,
+      onAuthorizationRemoved: (accountId, reason) => options.grants.markRevoked(accountId, reason),
+    }),
+  });
+  const server = createServer((request, response) => {
+    const pathname = new URL(request.url ?? '/', 'http://webhook').pathname;
+    if (pathname !== options.path) {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
+      return;
+    }
+    handler(request, response);
+  });
+  const at = options.listen.lastIndexOf(':');
+  const host = options.listen.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(options.listen.slice(at + 1));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new ConfigError(
+          'webhook_listen_failed',
+          `Cannot listen for TikTok's webhook on ${options.listen} (${error.code ?? error.message}); free that address or change TIKTOK_WEBHOOK_LISTEN.`,
+          { cause: error },
+        ),
+      ),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shown}:${address.port}${options.path}`,
+    async close() {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await stopped;
+    },
+  };
+}
