@@ -2,28 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yazl from 'yazl';
 import { ArchiveError } from '../../src/errors.js';
 import { type ExportArchive, openArchive, type ReadArchiveOptions } from '../../src/ingest/archive.js';
 import type { ParseEvent, RecordEvent, WarningEvent } from '../../src/parsers/records.js';
-
-interface ZipMember {
-  name: string;
-  data: string | Buffer;
-  compress?: boolean;
-}
-
-async function zipBytes(members: readonly ZipMember[]): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const m of members) {
-    if (m.name.endsWith('/')) zip.addEmptyDirectory(m.name);
-    else zip.addBuffer(Buffer.from(m.data), m.name, { compress: m.compress ?? true });
-  }
-  zip.end();
-  const parts: Buffer[] = [];
-  for await (const chunk of zip.outputStream) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}
+import { type ZipMember, zipBytes } from '../helpers/zip.js';
 
 /** Renames an entry in place (same length), in both its local and central headers. */
 function rename(zip: Buffer, from: string, to: string): Buffer {
