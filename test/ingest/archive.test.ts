@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveError } from '../../src/errors.js';
 import { type ExportArchive, openArchive, type ReadArchiveOptions } from '../../src/ingest/archive.js';
 import type { ParseEvent, RecordEvent, WarningEvent } from '../../src/parsers/records.js';
-import { type ZipMember, zipBytes } from '../helpers/zip.js';
+import { zipBytes } from '../helpers/zip.js';
 
 /** Renames an entry in place (same length), in both its local and central headers. */
 function rename(zip: Buffer, from: string, to: string): Buffer {
