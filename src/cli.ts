@@ -7,6 +7,7 @@ import { cmdDb } from './cli/db.js';
 import { cmdDemo } from './cli/demo.js';
 import { cmdImport } from './cli/import.js';
 import { type Output, processOutput } from './cli/output.js';
+import { registerRunCommand } from './cli/run.js';
 import { cmdSandbox, parseDuration } from './cli/sandbox.js';
 import { cmdStatus } from './cli/status.js';
 import { cmdSync } from './cli/sync.js';
@@ -208,6 +209,13 @@ export async function main(
       const { config, logger } = context();
       await withDatabase(config, logger, controller.signal, (ctx) => cmdDemo(ctx, output));
     });
+
+  registerRunCommand(program, {
+    output,
+    signal: controller.signal,
+    logDestination: options.logDestination,
+    loadConfig: () => loadConfig({ configPath: program.opts().config }),
+  });
 
   try {
     await program.parseAsync(argv);

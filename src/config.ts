@@ -133,10 +133,12 @@ function intervalProblem(text: string): string | undefined {
   return undefined;
 }
 
-const intervalText = z.string({ error: `expected ${INTERVAL_FORM}, as a string` }).superRefine((text, ctx) => {
-  const problem = intervalProblem(text);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const intervalText = z
+  .string({ error: `expected ${INTERVAL_FORM}, as a string` })
+  .superRefine((text, ctx) => {
+    const problem = intervalProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const durationText = (minMs = 0) =>
   z.string({ error: `expected ${DURATION_FORM}, as a string` }).superRefine((text, ctx) => {
@@ -146,19 +148,23 @@ const durationText = (minMs = 0) =>
       ctx.addIssue({ code: 'custom', message: `expected at least ${minMs / 1000}s (${DURATION_FORM})` });
   });
 
-const cronText = z.string({ error: 'expected a node-cron expression such as "*/30 * * * * *"' }).superRefine((text, ctx) => {
-  const problem = cronProblem(text);
-  if (problem)
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected a node-cron expression such as "*/30 * * * * *" (${problem})`,
-    });
-});
+const cronText = z
+  .string({ error: 'expected a node-cron expression such as "*/30 * * * * *"' })
+  .superRefine((text, ctx) => {
+    const problem = cronProblem(text);
+    if (problem)
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a node-cron expression such as "*/30 * * * * *" (${problem})`,
+      });
+  });
 
-const timezoneText = z.string({ error: 'expected an IANA time zone such as UTC or Europe/Berlin' }).superRefine((text, ctx) => {
-  if (!isTimezone(text))
-    ctx.addIssue({ code: 'custom', message: 'expected an IANA time zone such as UTC or Europe/Berlin' });
-});
+const timezoneText = z
+  .string({ error: 'expected an IANA time zone such as UTC or Europe/Berlin' })
+  .superRefine((text, ctx) => {
+    if (!isTimezone(text))
+      ctx.addIssue({ code: 'custom', message: 'expected an IANA time zone such as UTC or Europe/Berlin' });
+  });
 
 const accountSyncSchema = z
   .object({
@@ -316,7 +322,8 @@ function tiktokConfig(
     }
     return text;
   };
-  const base = (name: string, value: string | undefined, fallback: string) => url(name, value, fallback).replace(/\/+$/, '');
+  const base = (name: string, value: string | undefined, fallback: string) =>
+    url(name, value, fallback).replace(/\/+$/, '');
   const oneOf = <T extends string>(
     name: string,
     value: string | undefined,
@@ -342,12 +349,12 @@ function tiktokConfig(
   return {
     clientKey: env.TIKTOK_CLIENT_KEY || file.clientKey,
     clientSecret: secret ? new Secret(secret) : undefined,
-    apiBaseUrl: url(
+    apiBaseUrl: base(
       'TIKTOK_API_BASE_URL',
       env.TIKTOK_API_BASE_URL || file.apiBaseUrl,
       'https://open.tiktokapis.com',
     ),
-    authBaseUrl: url(
+    authBaseUrl: base(
       'TIKTOK_AUTH_BASE_URL',
       env.TIKTOK_AUTH_BASE_URL || file.authBaseUrl,
       'https://www.tiktok.com',
@@ -395,7 +402,11 @@ function syncConfig(
     });
   const timezone = env.TIKTOK_SYNC_TIMEZONE || file.timezone || 'UTC';
   if (env.TIKTOK_SYNC_TIMEZONE && !isTimezone(timezone)) {
-    throw invalid('TIKTOK_SYNC_TIMEZONE', timezone, 'expected an IANA time zone such as UTC or Europe/Berlin');
+    throw invalid(
+      'TIKTOK_SYNC_TIMEZONE',
+      timezone,
+      'expected an IANA time zone such as UTC or Europe/Berlin',
+    );
   }
   const interval = (text: string, name?: string): SyncInterval => {
     if (name) {
@@ -416,7 +427,11 @@ function syncConfig(
   if (env.TIKTOK_SYNC_CONCURRENCY) {
     concurrency = Number(env.TIKTOK_SYNC_CONCURRENCY);
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
-      throw invalid('TIKTOK_SYNC_CONCURRENCY', env.TIKTOK_SYNC_CONCURRENCY, 'expected a whole number from 1 to 256');
+      throw invalid(
+        'TIKTOK_SYNC_CONCURRENCY',
+        env.TIKTOK_SYNC_CONCURRENCY,
+        'expected a whole number from 1 to 256',
+      );
     }
   }
   const listen = env.TIKTOK_SYNC_LISTEN || file.listen || webhookListen || '127.0.0.1:8724';

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import type { DestinationStream } from 'pino';
 import type { Config } from '../config.js';
 import { openDatabase } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
@@ -17,6 +18,8 @@ export interface RunCommandDeps {
   signal: AbortSignal;
   /** The validated config (the program's `--config` applies). */
   loadConfig(): Config;
+  /** Where log lines go instead of stderr. */
+  logDestination?: DestinationStream | undefined;
 }
 
 export interface RunOptions {
@@ -49,7 +52,11 @@ export function registerRunCommand(program: Command, deps: RunCommandDeps): void
         listen?: string;
         concurrency?: number;
       }) => {
-        await runDaemon(deps.loadConfig(), deps.output, deps.signal, options);
+        const config = deps.loadConfig();
+        // The daemon logs what it does; `--once` prints a status table and only logs problems.
+        const level = config.logLevel ?? (options.once ? 'warn' : 'info');
+        const logger = createLogger({ level, destination: deps.logDestination });
+        await runDaemon(config, deps.output, deps.signal, { ...options, logger });
       },
     );
 }
@@ -109,7 +116,11 @@ export async function runDaemon(
       new Promise<void>((resolve) => setTimeout(resolve, config.sync.shutdownTimeoutMs + 2_000).unref()),
     ]);
   } finally {
-    await database.close().catch(() => {});
+    // A connection still held by abandoned work must not keep the process from exiting.
+    await Promise.race([
+      database.close().catch(() => {}),
+      new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref()),
+    ]);
     await base.close().catch(() => {});
   }
 }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { TableCounts } from '../db/schema.js';
 import type { CommandContext } from './context.js';
 import { formatTable, type Output } from './output.js';
+import { printSyncStatus, syncStatusRows } from './sync-status.js';
 
 export interface StatusOptions {
   account?: string | undefined;
@@ -79,7 +80,8 @@ export async function cmdStatus(
           .execute();
 
   if (options.json) {
-    output.out(JSON.stringify({ accounts, archives, runs }, null, 2));
+    const sync = await syncStatusRows(context, options);
+    output.out(JSON.stringify({ accounts, sync, archives, runs }, null, 2));
     return;
   }
   if (accounts.length === 0) {
@@ -97,6 +99,8 @@ export async function cmdStatus(
       accounts.map((a) => [a.name, a.account_id, a.archives, a.last_success ? iso(a.last_success) : 'never']),
     ),
   );
+  output.out();
+  await printSyncStatus(context, output, options);
   output.out();
   output.out('Archives (newest first)');
   output.out(

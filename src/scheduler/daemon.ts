@@ -1,0 +1,320 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import type { Kysely } from 'kysely';
+import { type ScheduledTask, schedule } from 'node-cron';
+import { requireEncryptionKey, requireTikTokApp } from '../cli/tiktok-app.js';
+import type { Config } from '../config.js';
+import type { DatabaseHandle } from '../db/connect.js';
+import { coerceError } from '../errors.js';
+import { importArchive } from '../ingest/import-archive.js';
+import type { Logger } from '../logger.js';
+import { createMetrics, type Metrics } from '../metrics.js';
+import { startDaemonServer } from '../server/http.js';
+import { type Clock, systemClock } from '../tiktok/clock.js';
+import type { TikTokDatabase, TikTokTables } from '../tiktok/db-types.js';
+import { OAuthClient } from '../tiktok/oauth.js';
+import { PortabilityClient } from '../tiktok/portability-client.js';
+import type { Secret } from '../tiktok/secret.js';
+import { TokenStore, type TokenStoreOptions } from '../tiktok/tokens.js';
+import { createWebhookHandler, RequestNotifier } from '../tiktok/webhook.js';
+import { processWebhookEvents } from '../tiktok/webhook-events.js';
+import { type AccountWorkOptions, createAccountWork } from './account-work.js';
+import { clearStops, markRequestReady } from './claims.js';
+import type { SchedulerDatabase, SyncScheduleTable } from './db-types.js';
+import { sweepArchives } from './retention.js';
+import { Scheduler, type StopOptions } from './scheduler.js';
+import { syncGauges } from './status.js';
+
+const HOUR = 3600_000;
+
+export interface DaemonOptions {
+  config: Config;
+  /** With a pool of at least `sync.concurrency + 3` connections (imports hold one each). */
+  database: DatabaseHandle;
+  logger: Logger;
+  clock?: Clock;
+  /** Default `<hostname>:<pid>:<random>`, or `sync.owner`. */
+  owner?: string;
+  random?: () => number;
+  /** Wake the scheduler with node-cron on `sync.tick` (default true; tests call `tick()` themselves). */
+  cron?: boolean;
+  /** `host:port` for /healthz, /metrics and the webhook; default `sync.listen`; false for none. */
+  listen?: string | false;
+  /** Clear terminal stops (all accounts, or the named ones) before the first tick. */
+  retryStopped?: boolean | readonly string[];
+  /** Replaces the import step (tests simulate a crash before its commit). */
+  importArchive?: AccountWorkOptions['importArchive'];
+  /** Include process metrics (default true). */
+  processMetrics?: boolean;
+}
+
+export interface Daemon {
+  readonly owner: string;
+  readonly scheduler: Scheduler;
+  readonly metrics: Metrics;
+  /** Base URL of the HTTP server, when one is listening. */
+  readonly url: string | undefined;
+  tick(): Promise<void>;
+  idle(): Promise<void>;
+  /** Graceful stop within `sync.shutdownTimeout`: claims are released, the server closed. */
+  stop(options?: Partial<StopOptions>): Promise<void>;
+  /** As if the process died (tests): nothing more is written; claims lapse with their leases. */
+  kill(): Promise<void>;
+}
+
+/** A token store that counts refreshes for the metrics. */
+class CountingTokenStore extends TokenStore {
+  readonly #metrics: Metrics;
+
+  constructor(options: TokenStoreOptions, metrics: Metrics) {
+    super(options);
+    this.#metrics = metrics;
+  }
+
+  override async refresh(accountId: string, options: { rejected?: Secret; signal?: AbortSignal } = {}) {
+    try {
+      const token = await super.refresh(accountId, options);
+      this.#metrics.tokenRefreshes.inc({ outcome: 'ok' });
+      return token;
+    } catch (error) {
+      this.#metrics.tokenRefreshes.inc({ outcome: 'failed' });
+      throw error;
+    }
+  }
+}
+
+/** Wakes the scheduler when the webhook says a request is ready, on top of waking any waiting sync. */
+class SchedulerNotifier extends RequestNotifier {
+  constructor(private readonly onReady: (requestId: string) => void) {
+    super();
+  }
+
+  override notify(requestId: string): void {
+    super.notify(requestId);
+    this.onReady(requestId);
+  }
+}
+
+/**
+ * Starts the sync daemon: the scheduler (claims in Postgres, leases, concurrency), node-cron ticks,
+ * and one HTTP server for /healthz, /metrics and TikTok's webhook.
+ */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { config, database, logger } = options;
+  const app = requireTikTokApp(config);
+  const encryptionKey = requireEncryptionKey(config);
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const owner = options.owner ?? config.sync.owner ?? defaultOwner();
+  const log = logger.child({ owner });
+  const db = database.db.withTables<TikTokTables>();
+  const scheduleDb: Kysely<SchedulerDatabase> = db.withTables<{
+    'tiktok_sync.sync_schedule': SyncScheduleTable;
+  }>();
+  await mkdir(config.tiktok.download.directory, { recursive: true });
+
+  const metrics = createMetrics({
+    readDatabase: () => syncGauges(db, clock.now()),
+    processMetrics: options.processMetrics ?? true,
+  });
+  const oauth = new OAuthClient({
+    clientKey: app.clientKey,
+    clientSecret: app.clientSecret,
+    redirectUri: app.redirectUri,
+    apiBaseUrl: app.apiBaseUrl,
+    authBaseUrl: app.authBaseUrl,
+    pkceEncoding: app.pkceEncoding,
+    clock,
+  });
+  const grants = new CountingTokenStore({ db, oauth, encryptionKey, clock, logger }, metrics);
+  const notifier = new SchedulerNotifier((requestId) => {
+    markRequestReady(scheduleDb, requestId, clock.now())
+      .then(() => scheduler.fill())
+      .catch((error) => log.warn({ err: coerceError(error), requestId }, 'claiming after a webhook failed'));
+  });
+
+  const work = createAccountWork({
+    db,
+    sync: config.sync,
+    poll: { initialMs: config.tiktok.poll.initialMs, maxMs: config.tiktok.poll.maxMs },
+    dataFormat: config.tiktok.dataFormat,
+    keepArchives: config.archive.retentionMs > 0,
+    grants,
+    clientFor: (accountId) =>
+      new PortabilityClient({
+        tokens: grants.forAccount(accountId),
+        endpoints: { apiBaseUrl: app.apiBaseUrl, authBaseUrl: app.authBaseUrl },
+        clock,
+        logger,
+        random,
+        download: {
+          directory: config.tiktok.download.directory,
+          maxBytes: config.tiktok.download.maxBytes,
+        },
+      }),
+    importArchive:
+      options.importArchive ??
+      ((importOptions, signal) =>
+        importArchive({ database, logger, limits: config.archive, signal }, importOptions)),
+    clock,
+    logger,
+    metrics,
+    notifier,
+    random,
+  });
+
+  let lastSweep = Number.NEGATIVE_INFINITY;
+  const scheduler = new Scheduler({
+    db: scheduleDb,
+    work,
+    clock,
+    logger,
+    owner,
+    concurrency: config.sync.concurrency,
+    leaseMs: config.sync.leaseMs,
+    jitterMs: config.sync.jitterMs,
+    paused: Object.entries(config.sync.accounts)
+      .filter(([, account]) => account.paused)
+      .map(([name]) => name),
+    metrics,
+    afterTick: async () => {
+      if (clock.now() - lastSweep < HOUR) return;
+      lastSweep = clock.now();
+      const deleted = await sweepArchives(
+        config.tiktok.download.directory,
+        config.archive.retentionMs,
+        Date.now(),
+      );
+      if (deleted > 0) log.info({ deleted }, 'old downloaded archives deleted');
+    },
+  });
+
+  if (options.retryStopped) {
+    const cleared = await clearStops(scheduleDb, {
+      now: clock.now(),
+      accounts: Array.isArray(options.retryStopped) ? options.retryStopped : undefined,
+    });
+    log.info({ cleared }, 'stopped accounts scheduled again');
+  }
+
+  const listen = options.listen ?? config.sync.listen;
+  const server =
+    listen === false
+      ? undefined
+      : await startDaemonServer({
+          listen,
+          metrics,
+          logger: log,
+          webhook: {
+            path: config.tiktok.webhook.path,
+            handler: createWebhookHandler({
+              clientSecret: app.clientSecret,
+              clientKey: app.clientKey,
+              clock,
+              logger: log,
+              onEvent: processWebhookEvents({
+                db,
+                clock,
+                logger: log,
+                notifier,
+                onAuthorizationRemoved: (accountId, reason) => grants.markRevoked(accountId, reason),
+              }),
+            }),
+          },
+          health: async () => {
+            const tick = scheduler.lastTick;
+            const databaseOk = await Promise.race([
+              pingDatabase(db).then(
+                () => true,
+                () => false,
+              ),
+              new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000).unref()),
+            ]);
+            return {
+              ok: databaseOk && tick.ok && !scheduler.stopping,
+              owner,
+              database: databaseOk,
+              stopping: scheduler.stopping,
+              activeClaims: scheduler.active,
+              lastTickAt: tick.at === undefined ? null : new Date(tick.at).toISOString(),
+              lastTickOk: tick.ok,
+            };
+          },
+        });
+
+  let task: ScheduledTask | undefined;
+  if (options.cron ?? true) {
+    task = schedule(config.sync.tick, () => scheduler.tick(), {
+      name: `tiktok-sync-tick:${owner}`,
+      timezone: config.sync.timezone,
+      noOverlap: true,
+      logger: cronLogger(log),
+    });
+    void scheduler.tick();
+  }
+  log.info(
+    {
+      interval: config.sync.interval.text,
+      tick: config.sync.tick,
+      concurrency: config.sync.concurrency,
+      leaseMs: config.sync.leaseMs,
+      url: server?.url,
+    },
+    'sync daemon started',
+  );
+
+  let stopped = false;
+  const shutdown = async () => {
+    stopped = true;
+    if (task) {
+      await task.stop();
+      await task.destroy();
+    }
+  };
+  return {
+    owner,
+    scheduler,
+    metrics,
+    url: server?.url,
+    tick: () => scheduler.tick(),
+    idle: () => scheduler.idle(),
+    async stop(stopOptions = {}) {
+      if (stopped) return;
+      await shutdown();
+      await scheduler.stop({
+        graceMs: stopOptions.graceMs ?? config.sync.shutdownGraceMs,
+        timeoutMs: stopOptions.timeoutMs ?? config.sync.shutdownTimeoutMs,
+      });
+      await server?.close();
+    },
+    async kill() {
+      scheduler.kill();
+      await shutdown();
+      await server?.close();
+    },
+  };
+}
+
+async function pingDatabase(db: Kysely<TikTokDatabase>): Promise<void> {
+  await db
+    .selectFrom('tiktok_sync.credentials')
+    .select((eb) => eb.lit(1).as('one'))
+    .limit(1)
+    .execute();
+}
+
+function defaultOwner(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+/** node-cron's warnings (missed or overlapping ticks) go to our logger. */
+function cronLogger(log: Logger) {
+  return {
+    info: (message: string) => log.debug({ source: 'node-cron' }, message),
+    warn: (message: string) => log.warn({ source: 'node-cron' }, message),
+    error: (message: string | Error, error?: Error) =>
+      log.error({ source: 'node-cron', err: error ?? message }, String(message)),
+    debug: (message: string | Error) => log.debug({ source: 'node-cron' }, String(message)),
+  };
+}

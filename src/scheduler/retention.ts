@@ -1,0 +1,38 @@
+import { readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+const DAY = 24 * 3600_000;
+
+/**
+ * Deletes downloaded archives (`tiktok-*.zip` in the download directory) older than `retentionMs`,
+ * and leftovers of interrupted downloads or imports older than a day. The archives' contents are in
+ * the database and their SHA-256 in `tiktok_sync.archives`; the files are only kept for re-imports
+ * and audits. Returns the number of files deleted.
+ */
+export async function sweepArchives(directory: string, retentionMs: number, nowMs: number): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  let deleted = 0;
+  for (const name of names) {
+    if (!name.startsWith('tiktok-')) continue;
+    const keepMs = name.endsWith('.zip')
+      ? retentionMs > 0
+        ? retentionMs
+        : DAY
+      : name.endsWith('.zip.part')
+        ? DAY
+        : undefined;
+    if (keepMs === undefined) continue;
+    const file = path.join(directory, name);
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile() || nowMs - info.mtimeMs < keepMs) continue;
+    await rm(file, { force: true });
+    deleted++;
+  }
+  return deleted;
+}

@@ -1,0 +1,113 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, coerceError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+
+export interface Health {
+  ok: boolean;
+  [key: string]: unknown;
+}
+
+export interface DaemonServerOptions {
+  /** `host:port`; port 0 picks a free one. */
+  listen: string;
+  metrics: Metrics;
+  health(): Promise<Health>;
+  /** The TikTok webhook receiver, served at `path` (POST). */
+  webhook?: { path: string; handler(request: IncomingMessage, response: ServerResponse): void } | undefined;
+  logger: Logger;
+}
+
+export interface DaemonServer {
+  /** `http://host:port` as bound. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The daemon's one HTTP server: `GET /healthz` (200 or 503 with a JSON body), `GET /metrics`
+ * (Prometheus text format), and the TikTok webhook receiver on its configured path.
+ */
+export async function startDaemonServer(options: DaemonServerOptions): Promise<DaemonServer> {
+  const { host, port } = splitHostPort(options.listen);
+  const server: Server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (options.webhook && url.pathname === options.webhook.path) {
+      options.webhook.handler(request, response);
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      send(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+      return;
+    }
+    if (url.pathname === '/healthz') {
+      options
+        .health()
+        .then((health) =>
+          send(response, health.ok ? 200 : 503, 'application/json', `${JSON.stringify(health)}\n`),
+        )
+        .catch((error) =>
+          send(
+            response,
+            503,
+            'application/json',
+            `${JSON.stringify({ ok: false, error: coerceError(error).message })}\n`,
+          ),
+        );
+      return;
+    }
+    if (url.pathname === '/metrics') {
+      options.metrics.registry
+        .metrics()
+        .then((text) => send(response, 200, options.metrics.registry.contentType, text))
+        .catch((error) => {
+          options.logger.warn({ err: coerceError(error) }, 'collecting metrics failed');
+          send(response, 500, 'text/plain; charset=utf-8', 'metrics unavailable\n');
+        });
+      return;
+    }
+    send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL'
+          ? new ConfigError(
+              'listen_failed',
+              `Cannot listen on ${options.listen} (${error.code}); set sync.listen (or TIKTOK_SYNC_LISTEN) to a free host:port.`,
+              { cause: error },
+            )
+          : error,
+      );
+    });
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  options.logger.info(
+    { url: `http://${shownHost}:${address.port}` },
+    'serving /healthz, /metrics and the webhook',
+  );
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
+      }),
+  };
+}
+
+function splitHostPort(listen: string): { host: string; port: number } {
+  const at = listen.lastIndexOf(':');
+  const host = listen.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(listen.slice(at + 1)) };
+}
+
+function send(response: ServerResponse, status: number, type: string, body: string): void {
+  response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  response.end(body);
+}
