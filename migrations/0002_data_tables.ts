@@ -303,7 +303,11 @@ function createTable(table: Table): string {
       'Hash of the fields that identify the record (its natural key); stable across exports.',
     ],
     ['occurrence', '', 'n-th identical record with this key in one export (1 for almost all rows).'],
-    ['row_hash', '', 'Hash of the compared fields, to skip unchanged records without comparing every column.'],
+    [
+      'row_hash',
+      '',
+      'Hash of the compared fields, to skip unchanged records without comparing every column.',
+    ],
     ...own,
     ...(hasExtra
       ? ([['extra', '', 'Fields of the record that this version does not model, as exported.']] as Column[])
