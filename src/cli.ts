@@ -1,10 +1,12 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { DestinationStream } from 'pino';
 import { cmdCancel } from './cli/cancel.js';
+import { configFileWarnings } from './cli/config-file-check.js';
 import { cmdConnect, preflightConnect } from './cli/connect.js';
 import { withDatabase } from './cli/context.js';
 import { cmdDb } from './cli/db.js';
 import { cmdDemo } from './cli/demo.js';
+import { cmdGrantAnalyst } from './cli/grant-analyst.js';
 import { cmdImport } from './cli/import.js';
 import { type Output, processOutput } from './cli/output.js';
 import { registerRunCommand } from './cli/run.js';
@@ -55,6 +57,8 @@ export async function main(
 
   const context = () => {
     const config = loadConfig({ configPath: program.opts().config });
+    for (const warning of configFileWarnings({ configPath: program.opts().config }))
+      output.err(`warning: ${warning}`);
     // One-shot commands print their own outcome; LOG_LEVEL=info shows the log lines too.
     const logger = createLogger({ level: config.logLevel ?? 'error', destination: options.logDestination });
     return { config, logger };
@@ -65,7 +69,8 @@ export async function main(
     .description('import one TikTok data export (zip, JSON or TXT) into the database')
     .argument('<zip>', 'the export archive, e.g. TikTok_Data_1764000000.zip')
     .requiredOption('-a, --account <name>', 'the account the export belongs to (created on first use)')
-    .action(async (zip: string, options: { account: string }) => {
+    .option('--force', 'merge the archive even if it is the one last imported for the account')
+    .action(async (zip: string, options: { account: string; force?: boolean }) => {
       const { config, logger } = context();
       await withDatabase(config, logger, controller.signal, (ctx) => cmdImport(ctx, output, zip, options));
     });
@@ -208,6 +213,15 @@ export async function main(
     .action(async () => {
       const { config, logger } = context();
       await withDatabase(config, logger, controller.signal, (ctx) => cmdDemo(ctx, output));
+    });
+
+  program
+    .command('grant-analyst')
+    .description('let a Postgres role read schema tiktok (data and views) and nothing else')
+    .argument('<role>', 'the role; created NOLOGIN if missing')
+    .action(async (role: string) => {
+      const { config, logger } = context();
+      await withDatabase(config, logger, controller.signal, (ctx) => cmdGrantAnalyst(ctx, output, role));
     });
 
   registerRunCommand(program, {

@@ -35,6 +35,8 @@ export interface Config {
     readonly maxEntries: number;
     /** How long downloaded archives are kept after their import; 0 deletes them at once. */
     readonly retentionMs: number;
+    /** Where archives that can never be imported are put aside, with the reason. */
+    readonly quarantineDir: string;
   };
   readonly tiktok: TikTokConfig;
   /** The daemon (`tiktok-sync run`): when accounts are synced, how many at once, and how work is shared. */
@@ -109,6 +111,9 @@ export type DatabaseConfig =
   | { readonly kind: 'external'; readonly connectionString: string | undefined; readonly source: string }
   /** The bundled Postgres, started on demand in `<dataDir>/postgres`. */
   | { readonly kind: 'embedded'; readonly port: number };
+
+/** Keys whose values never appear in messages. */
+const SECRET_KEYS = ['databaseUrl', 'tiktok.clientSecret', 'tiktok.encryptionKey'];
 
 /** `host:port`, with an IPv6 host in brackets. */
 const HOST_PORT = /^[\w.-]+:\d{1,5}$|^\[[\d:a-fA-F]+\]:\d{1,5}$/;
@@ -210,6 +215,7 @@ const fileSchema = z
     embeddedPort: z.number().int().min(1024).max(65535).optional(),
     archive: z
       .object({
+        quarantineDir: z.string().min(1).optional(),
         maxUncompressedBytes: z.number().int().positive().optional(),
         maxCompressionRatio: z.number().positive().optional(),
         maxEntries: z.number().int().positive().optional(),
@@ -289,6 +295,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       maxCompressionRatio: file.archive?.maxCompressionRatio ?? 200,
       maxEntries: file.archive?.maxEntries ?? 20_000,
       retentionMs: file.archive?.retention ? parseDuration(file.archive.retention)! : 0,
+      quarantineDir: path.resolve(dataDir, file.archive?.quarantineDir ?? 'quarantine'),
     },
     logLevel: parseLogLevel(env.LOG_LEVEL) ?? file.logLevel,
     tiktok: tiktokConfig(env, file.tiktok ?? {}, dataDir),
@@ -511,7 +518,14 @@ function readConfigFile(configPath: string | undefined, cwd: string): FileConfig
     }
     const key = issue.path.join('.') || '(root)';
     const value = valueAt(parsed, issue.path);
-    const seen = value === undefined ? 'missing' : `\`${JSON.stringify(value)}\``;
+    // Secrets are described by their type only, never echoed.
+    const secret = SECRET_KEYS.some((secretKey) => key === secretKey || key.startsWith(`${secretKey}.`));
+    const seen =
+      value === undefined
+        ? 'missing'
+        : secret
+          ? `a ${Array.isArray(value) ? 'list' : typeof value} (value not shown)`
+          : `\`${JSON.stringify(value)}\``;
     throw new ConfigError(
       'config_invalid',
       issue.message.startsWith('expected')

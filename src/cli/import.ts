@@ -7,6 +7,7 @@ import { formatCounts, type Output } from './output.js';
 
 export interface ImportCommandOptions {
   account: string;
+  force?: boolean | undefined;
 }
 
 /** `tiktok-sync import <zip> --account <name>`: one archive into the database, then a summary. */
@@ -25,13 +26,21 @@ export async function cmdImport(
         logger: context.logger,
         limits: context.config.archive,
         signal: context.signal,
+        quarantineDir: context.config.archive.quarantineDir,
       },
-      { accountName: options.account, zipPath, onProgress: progress.update },
+      { accountName: options.account, zipPath, onProgress: progress.update, force: options.force },
     );
   } finally {
     progress.stop();
   }
 
+  if (result.skipped) {
+    output.out(
+      `${path.basename(zipPath)} is the archive last imported for account \`${options.account}\` ` +
+        `(same SHA-256, ${result.records.toLocaleString('en')} records); nothing to do. --force merges it again.`,
+    );
+    return;
+  }
   output.out(
     `Imported ${path.basename(zipPath)} for account \`${options.account}\` ` +
       `(${result.info.format.toUpperCase()}, ${result.info.era} layout, ${result.records.toLocaleString('en')} records)` +

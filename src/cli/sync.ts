@@ -32,6 +32,7 @@ export interface SyncDependencies {
   logger: Logger;
   signal: AbortSignal;
   limits: ArchiveLimits;
+  quarantineDir?: string | undefined;
   output: Output;
   notifier?: RequestNotifier | undefined;
   /** Where progress lines go (default stderr, keeping stdout for the summary). */
@@ -89,7 +90,13 @@ export async function syncOnce(
     importArchive: async (request) => {
       say(`Importing the archive of request ${request.requestId} …`);
       imported = await importArchive(
-        { database: deps.database, logger: deps.logger, limits: deps.limits, signal: deps.signal },
+        {
+          database: deps.database,
+          logger: deps.logger,
+          limits: deps.limits,
+          signal: deps.signal,
+          quarantineDir: deps.quarantineDir,
+        },
         request,
       );
       return { runId: imported.runId, archiveId: imported.archiveId };
@@ -185,6 +192,7 @@ export async function cmdSync(
         logger: context.logger,
         signal: context.signal,
         limits: config.archive,
+        quarantineDir: config.archive.quarantineDir,
         output,
         notifier: webhooks ? services.notifier : undefined,
       },

@@ -65,4 +65,6 @@ export interface SyncRunsTable {
   warning_count: Generated<number>;
   error_code: string | null;
   error_message: string | null;
+  /** Where an unusable archive was put aside (migration 0005). */
+  quarantined_to: Generated<string | null>;
 }

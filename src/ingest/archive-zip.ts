@@ -182,7 +182,7 @@ export function zipError(error: unknown, zipPath: string, member: string | undef
   }
   if (
     typeof zlibCode === 'string' ||
-    /signature|size mismatch|extra field|zip64|invalid|corrupt/i.test(message)
+    /signature|size mismatch|extra field|zip64|multi-disk|too large|invalid|corrupt/i.test(message)
   ) {
     return new ArchiveError('archive_corrupt', `${where} is damaged (${message}). ${AGAIN}`, {
       cause: error,

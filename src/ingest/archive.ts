@@ -7,6 +7,7 @@
  * inflated bytes are counted again, since headers can lie.
  */
 import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import type { Entry, ZipFile } from 'yauzl';
 import { ArchiveError } from '../errors.js';
 import { parseJsonExportBatches } from '../parsers/json-export.js';
@@ -93,7 +94,7 @@ function kindOf(name: string): MemberKind {
  * Opens `zipPath` and validates it (see the module comment); the returned archive must be closed.
  * Throws `ArchiveError` (`archive_not_zip`, `archive_truncated`, `archive_corrupt`,
  * `archive_unsafe_path`, `archive_too_large`, `archive_encrypted`, `archive_unsupported`,
- * `archive_no_export`) when the file cannot be an export we can read.
+ * `archive_duplicate_member`, `archive_no_export`) when the file cannot be an export we can read.
  */
 export async function openArchive(zipPath: string, options: ReadArchiveOptions = {}): Promise<ExportArchive> {
   options.signal?.throwIfAborted();
@@ -116,7 +117,7 @@ function validate(
 ): { members: Member[]; warnings: WarningEvent[] } {
   const members: Member[] = [];
   const warnings: WarningEvent[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, Entry>();
   let declared = 0;
   for (const entry of entries) {
     const raw = entryName(entry);
@@ -130,15 +131,26 @@ function validate(
     }
     const name = raw.replace(/\\/g, '/');
     if (name.endsWith('/')) continue;
-    if (seen.has(name)) {
+    const first = seen.get(name);
+    if (first !== undefined) {
+      // Reading both copies would store every record twice; which of two different copies is the
+      // export cannot be told (zip tools disagree on it), so only identical copies are let through.
+      if (first.crc32 !== entry.crc32 || first.uncompressedSize !== entry.uncompressedSize) {
+        throw new ArchiveError(
+          'archive_duplicate_member',
+          `\`${zipPath}\` holds \`${name}\` more than once, with different contents; which one is the export cannot be told, so it was not read. Download the export again.`,
+          { details: { zipPath, member: name } },
+        );
+      }
       warnings.push({
         kind: 'warning',
         code: 'duplicate_member',
-        message: `\`${zipPath}\` holds \`${name}\` more than once; every copy is read.`,
+        message: `\`${zipPath}\` holds \`${name}\` more than once, with the same content; it was read once.`,
         path: name,
       });
+      continue;
     }
-    seen.add(name);
+    seen.set(name, entry);
     declared += entry.uncompressedSize;
     if (declared > limits.maxUncompressedBytes) {
       throw new ArchiveError(
@@ -284,9 +296,14 @@ class ZipArchive implements ExportArchive {
   }
 }
 
-/** Counts inflated bytes and stops the stream as soon as a member breaks a limit. */
+/**
+ * Counts inflated bytes and stops the stream as soon as a member breaks a limit; at the end, checks
+ * the bytes against the CRC-32 the zip declares (yauzl does not), so a damaged member is never read
+ * as if it were whole.
+ */
 class InflateCounter extends Transform {
   bytes = 0;
+  #crc = 0;
 
   constructor(
     private readonly zipPath: string,
@@ -328,7 +345,27 @@ class InflateCounter extends Transform {
       callback(error as Error);
       return;
     }
+    this.#crc = crc32(chunk, this.#crc);
     this.progress(this.bytes);
     callback(null, chunk);
   }
+
+  override _flush(callback: TransformCallback): void {
+    const { entry } = this;
+    if (this.bytes === entry.uncompressedSize && this.#crc >>> 0 !== entry.crc32 >>> 0) {
+      callback(
+        new ArchiveError(
+          'archive_corrupt',
+          `\`${this.member}\` in \`${this.zipPath}\` fails its CRC-32 check (the zip says ${hex(entry.crc32)}, the data gives ${hex(this.#crc)}): it is damaged. Download the export again.`,
+          { details: { zipPath: this.zipPath, member: this.member } },
+        ),
+      );
+      return;
+    }
+    callback();
+  }
+}
+
+function hex(crc: number): string {
+  return (crc >>> 0).toString(16).padStart(8, '0');
 }

@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { sql } from 'kysely';
+import type pg from 'pg';
 import { ensureAccount } from '../db/accounts.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import type { TableCounts, WarningSummary } from '../db/schema.js';
@@ -12,6 +13,7 @@ import type { Logger } from '../logger.js';
 import type { ArchiveInfo, TableName, WarningEvent } from '../parsers/records.js';
 import { type ArchiveLimits, openArchive } from './archive.js';
 import { mergeAll } from './merge.js';
+import { quarantineArchive } from './quarantine.js';
 import { Stager } from './stage.js';
 import { TABLE_SPECS } from './tables.js';
 
@@ -22,6 +24,8 @@ export interface ImportContext {
   readonly signal?: AbortSignal | undefined;
   /** The archive reader; the zip reader by default. Tests may pass another source of parse events. */
   readonly open?: typeof openArchive;
+  /** Where an archive that cannot be imported is put aside (see quarantine.ts); none: left in place. */
+  readonly quarantineDir?: string | undefined;
 }
 
 export interface ImportOptions {
@@ -34,6 +38,8 @@ export interface ImportOptions {
   requestId?: string;
   /** Archive bytes read so far, for a progress bar. */
   onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /** Merge even when this exact archive is the account's latest import (see {@link importArchive}). */
+  force?: boolean;
 }
 
 export interface ImportResult {
@@ -42,6 +48,11 @@ export interface ImportResult {
   archiveId: string;
   /** False when this exact archive (same SHA-256) had been imported before. */
   newArchive: boolean;
+  /**
+   * True when the archive was the account's latest successful import already, so nothing was read
+   * or written (the run record says so); `counts` is then empty.
+   */
+  skipped: boolean;
   sha256: string;
   info: ArchiveInfo;
   records: number;
@@ -55,6 +66,8 @@ export interface ImportResult {
 const MAX_WARNING_GROUPS = 200;
 /** One lock space for "one writer per account"; the account id is the second key. */
 const ACCOUNT_LOCK_SPACE = 0x7417;
+/** Lock space of the session lock each run holds while its process lives; the run id is the second key. */
+const RUN_LOCK_SPACE = 0x7418;
 
 /**
  * Imports one export archive: open → hash → parse + stage (COPY) → merge → finish, all of the
@@ -66,25 +79,19 @@ export async function importArchive(context: ImportContext, options: ImportOptio
   const { db, pool } = database;
   const accountId = await ensureAccount(db, options.accountName);
   const source = options.source ?? path.resolve(options.zipPath);
-  const run = await db
-    .insertInto('tiktok_sync.sync_runs')
-    .values({
-      account_id: accountId,
-      kind: options.kind ?? 'import',
-      source,
-      archive_id: null,
-      request_id: options.requestId ?? null,
-      stage_timings: JSON.stringify({}),
-      counts: JSON.stringify({}),
-      warnings: JSON.stringify([]),
-      finished_at: null,
-      error_code: null,
-      error_message: null,
-    })
-    .returning('run_id')
-    .executeTakeFirstOrThrow();
-  const runId = run.run_id;
+  const client = await pool.connect();
+  let runId: string;
+  try {
+    runId = await startRun(client, accountId, options.kind ?? 'import', source, options.requestId ?? null);
+  } catch (error) {
+    client.release();
+    throw error;
+  }
   const log = logger.child({ account: options.accountName, run: runId });
+  // Again under the account lock below: a killed process's backend may still be finishing a statement.
+  await closeAbandonedRuns(client, accountId, runId, log).catch((error) =>
+    log.warn({ err: error }, 'could not close the runs of stopped processes'),
+  );
   const timings: Record<string, number> = {};
   let stage = 'open';
 
@@ -103,7 +110,6 @@ export async function importArchive(context: ImportContext, options: ImportOptio
   };
 
   const warnings = new WarningCollector();
-  const client = await pool.connect();
   try {
     const size = (
       await stat(options.zipPath).catch((error) => {
@@ -117,6 +123,40 @@ export async function importArchive(context: ImportContext, options: ImportOptio
       })
     ).size;
     const sha256 = await timed('hash', () => hashFile(options.zipPath));
+    const latest = options.force ? undefined : await latestImport(client, accountId);
+    if (latest && latest.sha256 === sha256) {
+      // The same bytes as the account's latest successful import: merging them again cannot change
+      // anything (an older archive, by contrast, is merged: it may bring back removed records).
+      await enter('finish');
+      await db
+        .updateTable('tiktok_sync.sync_runs')
+        .set({
+          status: 'succeeded',
+          archive_id: latest.archiveId,
+          finished_at: sql<Date>`now()`,
+          stage_timings: JSON.stringify(timings),
+        })
+        .where('run_id', '=', runId)
+        .execute();
+      log.info(
+        { archiveId: latest.archiveId, sameAsRun: latest.runId },
+        'archive already imported; nothing to do',
+      );
+      return {
+        accountId,
+        runId,
+        archiveId: latest.archiveId,
+        newArchive: false,
+        skipped: true,
+        sha256,
+        info: latest.info,
+        records: latest.records,
+        counts: {},
+        warnings: [],
+        warningCount: 0,
+        stageTimings: timings,
+      };
+    }
     const archive = await timed('open', () =>
       (context.open ?? openArchive)(options.zipPath, {
         limits: context.limits,
@@ -134,6 +174,8 @@ export async function importArchive(context: ImportContext, options: ImportOptio
       accountId,
     ]);
     await client.query("set local timezone = 'UTC'");
+    // Under the account lock: a killed process's transaction has ended by now, so its run is free.
+    await closeAbandonedRuns(client, accountId, runId, log);
     await stager.createTables();
 
     try {
@@ -220,6 +262,7 @@ export async function importArchive(context: ImportContext, options: ImportOptio
       runId,
       archiveId,
       newArchive,
+      skipped: false,
       sha256,
       info,
       records,
@@ -247,10 +290,123 @@ export async function importArchive(context: ImportContext, options: ImportOptio
       .execute()
       .catch((recordError) => log.error({ err: recordError }, 'could not record the failed run'));
     log.warn({ stage, code: failure.code, err: error }, 'import failed');
+    await quarantineArchive(context, {
+      runId,
+      accountName: options.accountName,
+      kind: options.kind ?? 'import',
+      zipPath: options.zipPath,
+      source,
+      stage,
+      error,
+    });
     throw failure;
   } finally {
+    await client
+      .query('select pg_advisory_unlock($1, $2)', [RUN_LOCK_SPACE, runLockKey(runId)])
+      .catch(() => {});
     client.release();
   }
+}
+
+/**
+ * Records the run as `running` and, in the same statement, takes a session lock on it that lives as
+ * long as this process's connection: a run whose lock can be taken by someone else belongs to a
+ * process that stopped (killed, crashed) without recording an outcome.
+ */
+async function startRun(
+  client: pg.PoolClient,
+  accountId: string,
+  kind: 'import' | 'sync',
+  source: string,
+  requestId: string | null,
+): Promise<string> {
+  const { rows } = await client.query<{ run_id: string }>(
+    `insert into tiktok_sync.sync_runs (account_id, kind, source, request_id)
+     values ($1, $2, $3, $4)
+     returning run_id, pg_advisory_lock($5, (run_id % 2147483647)::integer)`,
+    [accountId, kind, source, requestId, RUN_LOCK_SPACE],
+  );
+  return rows[0]!.run_id;
+}
+
+/**
+ * Closes the account's `running` runs whose process is gone (their run lock is free): marked failed
+ * with `abandoned`. Their transaction either rolled back (nothing stored; the archive must be imported
+ * again) or, when the process stopped between the commit and the final update, committed: the archive
+ * row then names the run, and the message says the data is stored. Called when the run starts (so
+ * an import that has nothing to merge closes them too) and again under the account lock, by which
+ * time the transaction of a process killed mid-statement has ended.
+ */
+async function closeAbandonedRuns(
+  client: pg.PoolClient,
+  accountId: string,
+  runId: string,
+  log: Logger,
+): Promise<void> {
+  const { rows } = await client.query<{ run_id: string }>(
+    "select run_id from tiktok_sync.sync_runs where account_id = $1 and status = 'running' and run_id <> $2",
+    [accountId, runId],
+  );
+  for (const { run_id: stale } of rows) {
+    const key = runLockKey(stale);
+    const { rows: locked } = await client.query<{ free: boolean }>(
+      'select pg_try_advisory_lock($1, $2) as free',
+      [RUN_LOCK_SPACE, key],
+    );
+    if (!locked[0]?.free) continue; // its process is alive and still working
+    try {
+      const closed = await client.query(
+        `update tiktok_sync.sync_runs r set
+           status = 'failed',
+           finished_at = now(),
+           error_code = 'abandoned',
+           archive_id = coalesce(r.archive_id, a.archive_id),
+           error_message = case when a.archive_id is null
+             then format('The process running this %s stopped at stage \`%s\` without recording an outcome (killed or crashed; found by run %s). Its transaction was rolled back, so nothing of it was stored: import the archive again (a sync resumes its request and does so by itself).', r.kind, r.stage, $2::text)
+             else format('The process running this %s stopped after its archive was committed, before recording the outcome (killed or crashed; found by run %s). The data is stored; only this run''s counts and timings were lost.', r.kind, $2::text)
+           end
+         from (select null) dummy
+         left join tiktok_sync.archives a on a.first_run_id = $1
+         where r.run_id = $1 and r.status = 'running'`,
+        [stale, runId],
+      );
+      if (closed.rowCount) log.warn({ abandonedRun: stale }, 'closed the run of a process that stopped');
+    } finally {
+      await client.query('select pg_advisory_unlock($1, $2)', [RUN_LOCK_SPACE, key]);
+    }
+  }
+}
+
+function runLockKey(runId: string): number {
+  return Number(BigInt(runId) % 2147483647n);
+}
+
+/** The archive of the account's latest successful run, if any. */
+async function latestImport(client: pg.PoolClient, accountId: string) {
+  const { rows } = await client.query<{
+    run_id: string;
+    archive_id: string;
+    sha256: Buffer;
+    format: ArchiveInfo['format'];
+    era: string;
+    record_count: string;
+  }>(
+    `select r.run_id, a.archive_id, a.sha256, a.format, a.era, a.record_count
+     from tiktok_sync.sync_runs r
+     join tiktok_sync.archives a on a.account_id = r.account_id and a.archive_id = r.archive_id
+     where r.account_id = $1 and r.status = 'succeeded'
+     order by r.run_id desc limit 1`,
+    [accountId],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    runId: row.run_id,
+    archiveId: row.archive_id,
+    sha256: row.sha256.toString('hex'),
+    info: { format: row.format, era: row.era },
+    records: Number(row.record_count),
+  };
 }
 
 async function hashFile(file: string): Promise<string> {

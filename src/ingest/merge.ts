@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { TableCounts } from '../db/schema.js';
+import { ArchiveError } from '../errors.js';
 import type { TableName } from '../parsers/records.js';
 import { type ColumnSpec, stageTable, TABLE_SPECS, type TableSpec } from './tables.js';
 
@@ -209,12 +210,39 @@ export async function mergeAll(
 ): Promise<Record<string, TableCounts>> {
   const counts: Record<string, TableCounts> = {};
   // The merge analyzes staging tables (and grown targets) to get sane plans; a small sample is enough.
-  await client.query('set local default_statistics_target = 20');
-  for (const spec of Object.values(TABLE_SPECS)) {
-    counts[spec.table] = await mergeTable(client, spec, staged.get(spec.table) ?? 0, context);
+  // JIT compilation costs more than it saves on these short, many statements.
+  await client.query('set local default_statistics_target = 20; set local jit = off');
+  let table = '';
+  try {
+    for (const spec of Object.values(TABLE_SPECS)) {
+      table = spec.table;
+      counts[spec.table] = await mergeTable(client, spec, staged.get(spec.table) ?? 0, context);
+    }
+    table = 'profile_snapshots';
+    const snapshots = (staged.get('profile') ?? 0) > 0 ? await snapshotProfile(client, context) : 0;
+    counts.profile_snapshots = { ...emptyCounts(), inserted: snapshots };
+    table = 'raw_sections';
+    counts.raw_sections = await mergeRawSections(client, staged.get('raw') ?? 0, context);
+  } catch (error) {
+    throw refusedValue(error, table);
   }
-  const snapshots = (staged.get('profile') ?? 0) > 0 ? await snapshotProfile(client, context) : 0;
-  counts.profile_snapshots = { ...emptyCounts(), inserted: snapshots };
-  counts.raw_sections = await mergeRawSections(client, staged.get('raw') ?? 0, context);
   return counts;
+}
+
+/**
+ * A value of the export that Postgres refuses (a data exception, SQLSTATE class 22, or a value too big
+ * for an index or too deep to parse, 54000/54001) fails the same way on every retry: it is the
+ * archive's fault, so it becomes a terminal {@link ArchiveError} instead of an unexpected error that
+ * would be retried forever.
+ */
+function refusedValue(error: unknown, table: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !(code.startsWith('22') || code === '54000' || code === '54001')) {
+    return error;
+  }
+  return new ArchiveError(
+    'archive_rejected_value',
+    `Postgres refused a value of the export while merging \`${table}\` (${(error as Error).message}; SQLSTATE ${code}); nothing of the archive was stored. The export looks damaged: download it again.`,
+    { cause: error, details: { table, sqlstate: code } },
+  );
 }

@@ -3,7 +3,7 @@
  * raw. Text beyond `limit` characters is dropped (the caller reports it) so that a huge unmodeled
  * section cannot exhaust memory.
  */
-import type { JsonToken } from './json-tree.js';
+import { type JsonToken, jsonString } from './json-tree.js';
 
 export class JsonCapture {
   private parts: string[] = [];
@@ -63,12 +63,12 @@ export class JsonCapture {
         return --this.depth === 0;
       case 'keyValue':
         this.separate();
-        this.emit(`${JSON.stringify(this.clean(token.value as string))}:`);
+        this.emit(`${jsonString(this.clean(token.value as string))}:`);
         this.afterKey = true;
         return false;
       case 'stringValue':
         this.separate();
-        this.emit(JSON.stringify(this.clean(token.value as string)));
+        this.emit(jsonString(this.clean(token.value as string)));
         return this.depth === 0;
       case 'numberValue':
         this.separate();

@@ -7,13 +7,13 @@
  * value; unmodeled sections are written back to JSON text as their tokens pass.
  */
 import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { isMany, none } from 'stream-chain/defs.js';
 import { jsonParser } from 'stream-json/parser.js';
 import type { JsonToken } from './json-tree.js';
 import { JsonWalker } from './json-walker.js';
 import { ParseContext, type ParseOptions } from './parse-context.js';
 import type { ParseEvent } from './records.js';
+import { ExportTextDecoder } from './text-decoder.js';
 
 export type { ParseOptions } from './parse-context.js';
 
@@ -45,7 +45,7 @@ export async function* parseJsonExportBatches(
   const cx = new ParseContext(memberPath, options);
   const walker = new JsonWalker(cx);
   const tokenize = jsonParser({ packValues: true, streamValues: false }) as Tokenizer;
-  const decoder = new StringDecoder('utf8');
+  const decoder = new ExportTextDecoder(cx);
   const signal = options.signal;
   signal?.throwIfAborted();
   const onAbort = () => stream.destroy(signal?.reason);

@@ -37,12 +37,26 @@ export function describeValue(value: JsonValue): string {
   return 'an object';
 }
 
+interface WellFormed {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+
+/**
+ * A string as JSON text that Postgres accepts as `json`: a lone surrogate (a `\ud800` escape in the
+ * export) becomes U+FFFD, as it does in text columns, instead of failing the whole import.
+ */
+export function jsonString(s: string): string {
+  const text = s as unknown as WellFormed;
+  return JSON.stringify(text.isWellFormed() ? s : text.toWellFormed());
+}
+
 /**
  * JSON text of a value, numbers exact. `clean` is applied to every string and key (NUL removal).
  */
 export function toJsonText(value: JsonValue, clean: (s: string) => string = identity): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(clean(value));
+  if (typeof value === 'string') return jsonString(clean(value));
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (value instanceof JsonNumber) return value.text;
   if (Array.isArray(value)) {
@@ -56,7 +70,7 @@ export function toJsonText(value: JsonValue, clean: (s: string) => string = iden
   let out = '{';
   for (let i = 0; i < value.keys.length; i++) {
     if (i > 0) out += ',';
-    out += `${JSON.stringify(clean(value.keys[i]!))}:${toJsonText(value.values[i]!, clean)}`;
+    out += `${jsonString(clean(value.keys[i]!))}:${toJsonText(value.values[i]!, clean)}`;
   }
   return `${out}}`;
 }

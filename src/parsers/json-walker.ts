@@ -22,6 +22,12 @@ import {
 } from './sections.js';
 import { peerFromChatKey } from './values.js';
 
+/**
+ * Deepest nesting of objects and lists accepted. Real exports nest a handful of levels; a document
+ * nested thousands deep would overflow recursive code (and Postgres' jsonb parser) further on.
+ */
+export const MAX_NESTING = 256;
+
 // Frame kinds.
 const DOC = 0;
 const ROUTE = 1;
@@ -112,6 +118,8 @@ export class JsonWalker {
   private readonly reader: RecordReader;
   private readonly onTopLevelKey: ((key: string) => void) | undefined;
   private started = false;
+  /** Containers open in the document (objects and lists at any level). */
+  private nesting = 0;
 
   constructor(private readonly cx: ParseContext) {
     this.top = new Frame(DOC, 0, '', '');
@@ -142,6 +150,11 @@ export class JsonWalker {
   feed(tokens: readonly JsonToken[]): void {
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
+      const name = t.name;
+      if (name === 'startObject' || name === 'startArray') {
+        // Bounded before anything recursive (values written back as JSON, Postgres' jsonb) sees it.
+        if (++this.nesting > MAX_NESTING) throw this.cx.tooDeep(this.where(), MAX_NESTING);
+      } else if (name === 'endObject' || name === 'endArray') this.nesting--;
       const f = this.top;
       switch (f.kind) {
         case BUILD:

@@ -103,6 +103,16 @@ export class ParseContext {
     );
   }
 
+  tooDeep(where: string, limit: number): ArchiveError {
+    // The path itself is as deep as the document: only its start says where.
+    const path = where.length > 120 ? `${where.slice(0, 117)}...` : where;
+    return new ArchiveError(
+      'archive_too_deep',
+      `\`${this.member}\` nests objects and lists more than ${limit} levels deep near \`${path}\`; exports nest a few levels. ${DAMAGED}`,
+      { details: { member: this.member, path, limit } },
+    );
+  }
+
   invalidJson(path: string, detail: string, cause?: unknown): ArchiveError {
     const where = path === '' ? 'near its start' : path === '(end)' ? 'after its end' : `near \`${path}\``;
     return new ArchiveError(

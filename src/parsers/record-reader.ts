@@ -5,7 +5,14 @@
  * model go to `extra` (exact JSON) and, unless listed as known, raise one `unknown_key` warning per
  * section.
  */
-import { describeValue, JsonNumber, JsonObject, type JsonValue, toJsonText } from './json-tree.js';
+import {
+  describeValue,
+  JsonNumber,
+  JsonObject,
+  type JsonValue,
+  jsonString,
+  toJsonText,
+} from './json-tree.js';
 import { type ParseContext, preview } from './parse-context.js';
 import { isEmptyText, isIntegerText, normalizeTimestamp, normKey } from './values.js';
 
@@ -189,7 +196,7 @@ export class RecordReader {
     for (let k = 0; k < idx.length; k++) {
       const i = idx[k]!;
       if (k > 0) out += ',';
-      out += `${JSON.stringify(clean(rec.keys[i]!))}:${toJsonText(rec.values[i]!, clean)}`;
+      out += `${jsonString(clean(rec.keys[i]!))}:${toJsonText(rec.values[i]!, clean)}`;
     }
     return `${out}}`;
   }

@@ -30,6 +30,7 @@ import {
   effectIdFromLink,
   hashtagIdFromLink,
   isEmptyText,
+  isIntegerText,
   normalizeBirthDate,
   normKey,
   soundIdFromLink,
@@ -427,6 +428,9 @@ export function mapWatchLive(
   entry: JsonObject,
   loc: RecordLoc,
 ): void {
+  // The room id is the map's key, and it fills a bigint column: anything else is a damaged export.
+  if (!isIntegerText(roomId))
+    throw cx.wrongType('a room id (digits) as the key', `\`${preview(roomId)}\``, loc.where());
   const { row, comments } = liveSessionRow(r.load(entry, LIVE, loc), roomId);
   cx.record('live_sessions', 'watch_live', row);
   if (!Array.isArray(comments)) return;

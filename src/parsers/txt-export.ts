@@ -8,13 +8,13 @@
  * continues the previous message.
  */
 import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { JsonObject, toJsonText } from './json-tree.js';
 import { ParseContext, type ParseOptions } from './parse-context.js';
 import { type RecordLoc, RecordReader } from './record-reader.js';
 import type { LiveSessionRow, ParseEvent } from './records.js';
 import { mapListRecord, mapProfile, mapSettings, mapWatchLive, purchasePartOf } from './row-mappers.js';
 import { findFavoriteOther, findSection, type SectionDef, sectionTargets, type Target } from './sections.js';
+import { ExportTextDecoder } from './text-decoder.js';
 import { type LineSink, LineSplitter, MessageLines, RecordLines } from './txt-lines.js';
 import { normKey } from './values.js';
 
@@ -211,7 +211,7 @@ export async function* parseTxtExportBatches(
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const lines = new LineSplitter(handlerFor(cx, memberPath));
-    const decoder = new StringDecoder('utf8');
+    const decoder = new ExportTextDecoder(cx);
     let atStart = true;
     for await (const chunk of stream) {
       if (signal?.aborted) throw signal.reason;

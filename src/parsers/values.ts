@@ -133,9 +133,25 @@ function validBirthDate(year: number, month: number, day: number): boolean {
   return year >= 1850 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
 }
 
-/** Decimal integer text, the form {@link Int64} columns take. */
+/** Decimal integer text that fits a Postgres `bigint`, the form {@link Int64} columns take. */
 export function isIntegerText(value: string): boolean {
-  return /^-?\d{1,20}$/.test(value);
+  return /^-?\d{1,20}$/.test(value) && fitsInt64(value);
+}
+
+const INT64_MAX = '9223372036854775807';
+const INT64_MIN_ABS = '9223372036854775808';
+
+/**
+ * True when decimal digits (optionally signed) fit a signed 64-bit integer. Ids are digits taken from
+ * links, and a link can hold any number of them; Postgres would refuse the whole import for one.
+ */
+export function fitsInt64(digitsText: string): boolean {
+  const negative = digitsText.startsWith('-');
+  let s = negative ? digitsText.slice(1) : digitsText;
+  if (s.length > 19) s = s.replace(/^0+(?=\d)/, '');
+  if (s.length < 19) return true;
+  if (s.length > 19) return false;
+  return s <= (negative ? INT64_MIN_ABS : INT64_MAX);
 }
 
 const VIDEO_ID = /\/(?:video|photo|v)\/(\d{5,25})(?=[/?#.]|$)/;
@@ -147,7 +163,7 @@ const HASHTAG_ID = /\/challenge\/(?:[^/?#]*-)?(\d{1,25})(?=[/?#.]|$)/;
 function firstGroup(re: RegExp, link: string | null): string | null {
   if (link === null) return null;
   const m = re.exec(link);
-  return m === null ? null : m[1]!;
+  return m === null || !fitsInt64(m[1]!) ? null : m[1]!;
 }
 
 /**
@@ -173,7 +189,8 @@ export function videoIdFromLink(link: string | null): string | null {
       end - from <= 25 &&
       (next === -1 || next === 47 || next === 63 || next === 35 || next === 46)
     ) {
-      return link.slice(from, end);
+      const id = link.slice(from, end);
+      return fitsInt64(id) ? id : null;
     }
   }
   return firstGroup(VIDEO_ID, link) ?? firstGroup(VIDEO_QUERY_ID, link);

@@ -156,7 +156,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     importArchive:
       options.importArchive ??
       ((importOptions, signal) =>
-        importArchive({ database, logger, limits: config.archive, signal }, importOptions)),
+        importArchive(
+          { database, logger, limits: config.archive, signal, quarantineDir: config.archive.quarantineDir },
+          importOptions,
+        )),
     clock,
     logger,
     metrics,

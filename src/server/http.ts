@@ -1,8 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Counter } from 'prom-client';
 import { ConfigError, coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+
+const WEBHOOK_OUTCOMES: Record<number, string> = {
+  200: 'accepted',
+  400: 'invalid',
+  401: 'refused',
+  405: 'wrong_method',
+  413: 'too_large',
+};
 
 export interface Health {
   ok: boolean;
@@ -31,9 +40,20 @@ export interface DaemonServer {
  */
 export async function startDaemonServer(options: DaemonServerOptions): Promise<DaemonServer> {
   const { host, port } = splitHostPort(options.listen);
+  // Every webhook request, by how it was answered: a forged, wrong-secret, stale or replayed one is
+  // `refused` (401), so an alert can watch for them.
+  const webhooks = new Counter({
+    name: 'tiktok_sync_webhook_requests_total',
+    help: 'Webhook requests by outcome: accepted (200), refused (401: bad, missing or stale signature), invalid (400), too_large (413), wrong_method (405).',
+    labelNames: ['outcome'],
+    registers: [options.metrics.registry],
+  });
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (options.webhook && url.pathname === options.webhook.path) {
+      response.once('finish', () =>
+        webhooks.inc({ outcome: WEBHOOK_OUTCOMES[response.statusCode] ?? 'other' }),
+      );
       options.webhook.handler(request, response);
       return;
     }

@@ -72,10 +72,13 @@ describe('tiktok-sync import', () => {
     expect(text).toMatch(/watch_history\s+\d+\s+0\s+0\s+0\s+0/);
   });
 
-  it('reports every record unchanged on a second run', async () => {
-    const { code, stdout } = await run('import', good, '--account', 'cli');
-    expect(code).toBe(0);
-    expect(stdout.join('\n')).toMatch(/total\s+0\s+0\s+\d+\s+0\s+0/);
+  it('does nothing for the archive last imported, and reports every record unchanged with --force', async () => {
+    const again = await run('import', good, '--account', 'cli');
+    expect(again.code).toBe(0);
+    expect(again.stdout.join('\n')).toMatch(/is the archive last imported for account `cli` .*nothing to do/);
+    const forced = await run('import', good, '--account', 'cli', '--force');
+    expect(forced.code).toBe(0);
+    expect(forced.stdout.join('\n')).toMatch(/total\s+0\s+0\s+\d+\s+0\s+0/);
   });
 
   const bad: [string, () => Promise<Buffer>, RegExp, string][] = [
@@ -166,14 +169,18 @@ describe('tiktok-sync import', () => {
       const before = await snapshot();
       const file = path.join(dir, `bad-${errorCode}-${Math.random().toString(36).slice(2)}.zip`);
       await writeFile(file, await make());
-      const filesBefore = await readdir(dir);
+      const listing = async () => (await readdir(dir)).filter((name) => name !== 'quarantine');
+      const filesBefore = await listing();
       const { code, stderr } = await run('import', file, '--account', 'cli');
       expect(code).toBe(1);
       const errors = stderr.filter((line) => line.startsWith('error: '));
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatch(message);
       expect(await snapshot()).toBe(before);
-      expect(await readdir(dir)).toEqual(filesBefore);
+      expect(await listing()).toEqual(filesBefore);
+      // The archive is put aside with its reason (a copy: the user's file stays where it was).
+      const quarantined = await readdir(path.join(dir, 'quarantine'));
+      expect(quarantined.some((name) => name.endsWith(`${path.basename(file)}`))).toBe(true);
       const { rows } = await database.pool.query(
         'select status, error_code, error_message from tiktok_sync.sync_runs order by run_id desc limit 1',
       );

@@ -48,12 +48,12 @@ describe('importArchive', () => {
     return { zipPath, stats };
   }
 
-  async function load(zipPath: string, account: string) {
+  async function load(zipPath: string, account: string, force = false) {
     const handle = connectTo(database.url);
     try {
       return await importArchive(
         { database: handle, logger: silentLogger(), limits: DEFAULT_ARCHIVE_LIMITS },
-        { accountName: account, zipPath },
+        { accountName: account, zipPath, force },
       );
     } finally {
       await handle.close();
@@ -133,13 +133,15 @@ describe('importArchive', () => {
     }
   });
 
-  it('writes nothing when the same archive is imported again', async () => {
+  it('skips the archive last imported, and writes nothing when forced to merge it again', async () => {
     const { zipPath } = await exportOf(user, { era: '2025', format: 'json' });
     await load(zipPath, 'again');
     const before = await dataTableWrites(database.url);
-    const result = await load(zipPath, 'again');
+    const skipped = await load(zipPath, 'again');
+    expect(skipped).toMatchObject({ skipped: true, newArchive: false, counts: {} });
+    const result = await load(zipPath, 'again', true);
     expect(await dataTableWrites(database.url)).toBe(before);
-    expect(result.newArchive).toBe(false);
+    expect(result).toMatchObject({ skipped: false, newArchive: false });
     const changed = Object.values(result.counts).reduce(
       (n, c) => n + c.inserted + c.updated + c.removed + c.restored,
       0,
@@ -179,6 +181,10 @@ describe('importArchive', () => {
       change.followerCount.before,
       change.followerCount.after,
     ]);
+    // An older archive than the latest is merged again, not skipped: it brings back what it holds.
+    const older = await load(first.zipPath, 'evolving');
+    expect(older.skipped).toBe(false);
+    expect(older.counts.likes?.restored).toBe(change.removed.likes ?? 0);
   });
 
   it('leaves sections alone that a category-limited export does not contain', async () => {
