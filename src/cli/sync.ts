@@ -6,7 +6,6 @@ import { type ImportResult, importArchive } from '../ingest/import-archive.js';
 import type { Logger } from '../logger.js';
 import { type Clock, systemClock } from '../tiktok/clock.js';
 import { type PortabilityApi, type SyncContext, syncAccount } from '../tiktok/lifecycle.js';
-import { OAuthClient } from '../tiktok/oauth.js';
 import { type DataFormat, PortabilityClient } from '../tiktok/portability-client.js';
 import { TokenStore } from '../tiktok/tokens.js';
 import { RequestNotifier } from '../tiktok/webhook.js';
@@ -14,6 +13,7 @@ import type { CommandContext } from './context.js';
 import { formatCounts, type Output } from './output.js';
 import {
   type AccountRef,
+  oauthClientFor,
   printDatabaseLocation,
   requireAccount,
   requireEncryptionKey,
@@ -212,14 +212,7 @@ export async function tiktokServices(context: CommandContext, output: Output) {
   const app: TikTokApp = requireTikTokApp(config);
   const encryptionKey = requireEncryptionKey(config);
   const db = tiktokDb(context.database);
-  const oauth = new OAuthClient({
-    clientKey: app.clientKey,
-    clientSecret: app.clientSecret,
-    redirectUri: app.redirectUri,
-    apiBaseUrl: app.apiBaseUrl,
-    authBaseUrl: app.authBaseUrl,
-    pkceEncoding: app.pkceEncoding,
-  });
+  const oauth = oauthClientFor(app);
   const grants = new TokenStore({ db, oauth, encryptionKey, logger: context.logger });
   await mkdir(config.tiktok.download.directory, { recursive: true });
   return {

@@ -3,8 +3,9 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import { type DatabaseHandle, redactConnectionString } from '../db/connect.js';
 import { ConfigError } from '../errors.js';
+import type { Clock } from '../tiktok/clock.js';
 import type { TikTokDatabase, TikTokTables } from '../tiktok/db-types.js';
-import type { PkceEncoding } from '../tiktok/oauth.js';
+import { OAuthClient, type PkceEncoding } from '../tiktok/oauth.js';
 import type { Secret } from '../tiktok/secret.js';
 import { ENCRYPTION_KEY_ENV } from '../tiktok/tokens.js';
 import type { Output } from './output.js';
@@ -123,4 +124,17 @@ export function dbCommand(dataDir: string): string {
   return dataDir === path.resolve('.tiktok-sync')
     ? 'npx tiktok-sync db'
     : `TIKTOK_SYNC_DATA_DIR=${dataDir} npx tiktok-sync db`;
+}
+
+/** The OAuth client of the configured app (or of the sandbox standing in for it). */
+export function oauthClientFor(app: TikTokApp, clock?: Clock): OAuthClient {
+  return new OAuthClient({
+    clientKey: app.clientKey,
+    clientSecret: app.clientSecret,
+    redirectUri: app.redirectUri,
+    apiBaseUrl: app.apiBaseUrl,
+    authBaseUrl: app.authBaseUrl,
+    pkceEncoding: app.pkceEncoding,
+    ...(clock ? { clock } : {}),
+  });
 }

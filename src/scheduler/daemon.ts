@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import { type ScheduledTask, schedule } from 'node-cron';
-import { requireEncryptionKey, requireTikTokApp } from '../cli/tiktok-app.js';
+import { oauthClientFor, requireEncryptionKey, requireTikTokApp } from '../cli/tiktok-app.js';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import { coerceError } from '../errors.js';
@@ -13,7 +13,6 @@ import { createMetrics, type Metrics } from '../metrics.js';
 import { startDaemonServer } from '../server/http.js';
 import { type Clock, systemClock } from '../tiktok/clock.js';
 import type { TikTokDatabase, TikTokTables } from '../tiktok/db-types.js';
-import { OAuthClient } from '../tiktok/oauth.js';
 import { PortabilityClient } from '../tiktok/portability-client.js';
 import type { Secret } from '../tiktok/secret.js';
 import { TokenStore, type TokenStoreOptions } from '../tiktok/tokens.js';
@@ -118,15 +117,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     readDatabase: () => syncGauges(db, clock.now()),
     processMetrics: options.processMetrics ?? true,
   });
-  const oauth = new OAuthClient({
-    clientKey: app.clientKey,
-    clientSecret: app.clientSecret,
-    redirectUri: app.redirectUri,
-    apiBaseUrl: app.apiBaseUrl,
-    authBaseUrl: app.authBaseUrl,
-    pkceEncoding: app.pkceEncoding,
-    clock,
-  });
+  const oauth = oauthClientFor(app, clock);
   const grants = new CountingTokenStore({ db, oauth, encryptionKey, clock, logger }, metrics);
   const notifier = new SchedulerNotifier((requestId) => {
     markRequestReady(scheduleDb, requestId, clock.now())
