@@ -457,16 +457,8 @@ function fmtHours(ms: number): string {
 
 async function postgres(): Promise<{ adminUrl: string; stop(): Promise<void> }> {
   if (process.env.DATABASE_URL) return { adminUrl: process.env.DATABASE_URL, stop: async () => {} };
-  const { startEmbeddedPostgres } = await import('../src/db/embedded.js');
-  const root = await mkdtemp(path.join(tmpdir(), 'tiktok-sync-sim-pg-'));
-  const server = await startEmbeddedPostgres(root, 0, silentLogger());
-  return {
-    adminUrl: `postgres://${server.user}:${encodeURIComponent(server.password)}@127.0.0.1:${server.port}/postgres`,
-    stop: async () => {
-      await server.stop();
-      await rm(root, { recursive: true, force: true });
-    },
-  };
+  const { startThrowawayPostgres } = await import('../src/db/embedded.js');
+  return startThrowawayPostgres('tiktok-sync-sim-pg-', silentLogger());
 }
 
 main().then(

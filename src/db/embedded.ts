@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { access, chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { ConfigError, TerminalError } from '../errors.js';
@@ -193,4 +194,23 @@ function freePort(): Promise<number> {
       );
     });
   });
+}
+
+/**
+ * A throwaway embedded server in a fresh temporary directory, for tests and simulations: its admin
+ * connection string (database `postgres`), and a stop that also removes the directory.
+ */
+export async function startThrowawayPostgres(
+  prefix: string,
+  logger: Logger,
+): Promise<{ adminUrl: string; stop(): Promise<void> }> {
+  const root = await mkdtemp(path.join(tmpdir(), prefix));
+  const server = await startEmbeddedPostgres(root, 0, logger);
+  return {
+    adminUrl: `postgres://${server.user}:${encodeURIComponent(server.password)}@127.0.0.1:${server.port}/postgres`,
+    stop: async () => {
+      await server.stop();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
 }

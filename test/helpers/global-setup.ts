@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
@@ -78,16 +75,8 @@ async function startContainer(): Promise<Server | undefined> {
 }
 
 async function startEmbedded(): Promise<Server> {
-  const { startEmbeddedPostgres } = await import('../../src/db/embedded.js');
-  const root = await mkdtemp(path.join(tmpdir(), 'tiktok-sync-test-'));
-  const server = await startEmbeddedPostgres(root, 0, silentLogger());
-  return {
-    adminUrl: `postgres://${server.user}:${encodeURIComponent(server.password)}@127.0.0.1:${server.port}/postgres`,
-    stop: async () => {
-      await server.stop();
-      await rm(root, { recursive: true, force: true });
-    },
-  };
+  const { startThrowawayPostgres } = await import('../../src/db/embedded.js');
+  return startThrowawayPostgres('tiktok-sync-test-', silentLogger());
 }
 
 export function withDatabase(url: string, database: string): string {
