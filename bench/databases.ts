@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { databaseUrlFor } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { BENCH_APPLICATION } from './protocol.js';
 
@@ -8,12 +9,6 @@ const ADMIN_APPLICATION = 'tiktok-sync-bench-admin';
 /** The server the benchmark uses: `DATABASE_URL`, else this machine's Postgres. */
 export const adminUrl = (): string =>
   process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, application_name: ADMIN_APPLICATION });
@@ -56,7 +51,7 @@ export class BenchDatabases {
       }
     });
     this.created.push(name);
-    const url = withDatabase(this.#admin, name);
+    const url = databaseUrlFor(this.#admin, name);
     if (options.migrate) {
       const pool = new pg.Pool({ connectionString: url, application_name: ADMIN_APPLICATION, max: 2 });
       const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
@@ -77,7 +72,7 @@ export class BenchDatabases {
   }
 
   async dropAll(): Promise<void> {
-    for (const name of [...this.created]) await this.drop(withDatabase(this.#admin, name));
+    for (const name of [...this.created]) await this.drop(databaseUrlFor(this.#admin, name));
   }
 }
 

@@ -15,19 +15,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { databaseUrlFor } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.js';
 import { systemClock } from '../src/tiktok/clock.js';
+import { withAdmin } from '../test/helpers/database.js';
 import {
   type CrashEnvironment,
   compileChild,
-  databaseUrl,
   IMPORT_KILL_POINTS,
   importTrial,
   prepareImportScenario,
   syncTrial,
   type TrialResult,
-  withAdmin,
 } from '../test/reliability/support/crash-trials.js';
 import { seededRandom } from '../test/reliability/support/random.js';
 
@@ -56,7 +56,7 @@ try {
   await withAdmin(adminUrl, (admin) => admin.query(`create database ${template}`));
   const db = new Kysely<unknown>({
     dialect: new PostgresDialect({
-      pool: new pg.Pool({ connectionString: databaseUrl(adminUrl, template) }),
+      pool: new pg.Pool({ connectionString: databaseUrlFor(adminUrl, template) }),
     }),
   });
   await migrateToLatest(db);

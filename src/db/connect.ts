@@ -111,6 +111,13 @@ async function ensureDatabase(port: number, password: string): Promise<void> {
   }
 }
 
+/** The same server and credentials, another database. */
+export function databaseUrlFor(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
 /** The connection string with its password hidden, for logs and summaries that may be shared. */
 export function redactConnectionString(connectionString: string): string {
   try {

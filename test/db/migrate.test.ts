@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectTo } from '../../src/db/connect.js';
+import { connectTo, databaseUrlFor } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { withDatabase } from '../helpers/global-setup.js';
 
 describe('migrateToLatest', () => {
   const name = `tiktok_sync_migrate_${randomBytes(4).toString('hex')}`;
@@ -23,7 +22,7 @@ describe('migrateToLatest', () => {
   });
 
   it('applies each migration once when several processes start at the same time', async () => {
-    const url = withDatabase(inject('adminUrl'), name);
+    const url = databaseUrlFor(inject('adminUrl'), name);
     const handles = [connectTo(url), connectTo(url), connectTo(url)];
     try {
       const outcomes = await Promise.all(handles.map((h) => migrateToLatest(h.db)));

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { connectTo, type DatabaseHandle } from '../../src/db/connect.js';
-import { withDatabase } from './global-setup.js';
+import { connectTo, type DatabaseHandle, databaseUrlFor } from '../../src/db/connect.js';
 
 export interface TestDatabase extends DatabaseHandle {
   readonly name: string;
@@ -17,7 +16,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const template = inject('templateDatabase');
   const name = `tiktok_sync_test_${randomBytes(5).toString('hex')}`;
   await withAdmin(adminUrl, (admin) => admin.query(`create database ${name} template ${template}`));
-  const url = withDatabase(adminUrl, name);
+  const url = databaseUrlFor(adminUrl, name);
   // Named apart from the application's own connections, which tests wait for (see stats.ts).
   const handle = connectTo(url, 'tiktok-sync-test');
   return {
@@ -32,7 +31,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-async function withAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `work` on a short-lived superuser connection. */
+export async function withAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {

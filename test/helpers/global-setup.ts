@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { databaseUrlFor } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { silentLogger } from '../../src/logger.js';
 
@@ -27,7 +28,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await admin.query(`create database ${template}`);
   const db = new Kysely<unknown>({
     dialect: new PostgresDialect({
-      pool: new pg.Pool({ connectionString: withDatabase(server.adminUrl, template) }),
+      pool: new pg.Pool({ connectionString: databaseUrlFor(server.adminUrl, template) }),
     }),
   });
   await migrateToLatest(db);
@@ -67,7 +68,7 @@ async function startContainer(): Promise<Server | undefined> {
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
   const container = await new PostgreSqlContainer('postgres:16-alpine').start();
   return {
-    adminUrl: withDatabase(container.getConnectionUri(), 'postgres'),
+    adminUrl: databaseUrlFor(container.getConnectionUri(), 'postgres'),
     stop: async () => {
       await container.stop();
     },
@@ -77,10 +78,4 @@ async function startContainer(): Promise<Server | undefined> {
 async function startEmbedded(): Promise<Server> {
   const { startThrowawayPostgres } = await import('../../src/db/embedded.js');
   return startThrowawayPostgres('tiktok-sync-test-', silentLogger());
-}
-
-export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { ensureAccount } from '../../../src/db/accounts.js';
-import { connectTo, type DatabaseHandle } from '../../../src/db/connect.js';
+import { connectTo, type DatabaseHandle, databaseUrlFor } from '../../../src/db/connect.js';
 import { DEFAULT_ARCHIVE_LIMITS } from '../../../src/ingest/archive.js';
 import { importArchive } from '../../../src/ingest/import-archive.js';
 import { silentLogger } from '../../../src/logger.js';
@@ -20,6 +20,7 @@ import { evolve, generateUser, writeExport } from '../../../src/synthetic/index.
 import type { TikTokTables } from '../../../src/tiktok/db-types.js';
 import { PortabilityClient } from '../../../src/tiktok/portability-client.js';
 import { parseEncryptionKey, TokenStore } from '../../../src/tiktok/tokens.js';
+import { withAdmin } from '../../helpers/database.js';
 import { connect, fixedToken } from '../../tiktok/support.js';
 import { bookkeeping, checksumDifferences, dataChecksums, type TableChecksum } from './checksums.js';
 
@@ -87,7 +88,7 @@ export async function createDatabase(environment: CrashEnvironment): Promise<Tri
   await withAdmin(environment.adminUrl, (admin) =>
     admin.query(`create database ${name} template ${environment.template}`),
   );
-  const url = databaseUrl(environment.adminUrl, name);
+  const url = databaseUrlFor(environment.adminUrl, name);
   return {
     name,
     url,
@@ -98,22 +99,6 @@ export async function createDatabase(environment: CrashEnvironment): Promise<Tri
       );
     },
   };
-}
-
-export function databaseUrl(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-export async function withAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    return await work(admin);
-  } finally {
-    await admin.end();
-  }
 }
 
 // ---- the child process ------------------------------------------------------------------------
