@@ -342,8 +342,8 @@ export async function importTrial(
   const pick = (max: number) => 1 + Math.floor(random() * max);
   let database: TrialDatabase;
   let run: ChildRun;
-  // A moment drawn from the clean run's length may fall after this run ended (the machine got
-  // faster): then the trial is drawn again over the length just seen, twice at most.
+  // A moment drawn from the clean run's timings may fall after this run ended (the machine got
+  // faster, or the stage did): then the trial is drawn again, twice at most.
   let durationMs = scenario.durationMs;
   for (let attempt = 1; ; attempt++) {
     database = await createDatabase(environment);
@@ -357,8 +357,9 @@ export async function importTrial(
       case 'parse': {
         // Watched from outside: once the run record says `parse` for the n-th archive, a random
         // moment within the time that stage took in the clean run.
+        // A retried trial draws from a shorter window: the stage ended sooner than in the clean run.
         const nth = Math.floor(random() * scenario.zips.length);
-        const after = random() * 0.9 * (scenario.parseMs[nth] ?? 100);
+        const after = (random() * 0.9 * (scenario.parseMs[nth] ?? 100)) / 2 ** (attempt - 1);
         plan.killWhen = async () => {
           await untilStage(url, 'parse', nth);
           await delay(after);
@@ -380,7 +381,8 @@ export async function importTrial(
         throw new Error(`${kill} is not an import kill point`);
     }
     run = await runChild(['import', scenario.account, ...scenario.zips], plan);
-    if (run.signal === 'SIGKILL' || kill !== 'time' || attempt === 3) break;
+    const timed = kill === 'time' || kill === 'parse';
+    if (run.signal === 'SIGKILL' || !timed || attempt === 3) break;
     durationMs = run.endedAtMs;
     await database.drop();
   }
