@@ -52,7 +52,9 @@ export async function cmdImport(
     output.out();
     output.out(`${result.warningCount} warning(s), kept in run ${result.runId}:`);
     for (const warning of result.warnings.slice(0, 10)) {
-      output.out(`  ${warning.count}× ${warning.code} at ${warning.path}: ${warning.message}`);
+      output.out(
+        `  ${warning.count}× ${warning.code} at ${warning.path}${warning.field ? ` › ${warning.field}` : ''}: ${warning.message}`,
+      );
     }
     if (result.warnings.length > 10)
       output.out(

@@ -43,7 +43,10 @@ export interface TableCounts {
 
 export interface WarningSummary {
   code: string;
+  /** The section or file. */
   path: string;
+  /** The field, for warnings about values (the value policy counts them per section and field). */
+  field?: string;
   message: string;
   count: number;
 }

@@ -198,6 +198,9 @@ export async function importArchive(context: ImportContext, options: ImportOptio
             case 'warning':
               warnings.add(event);
               break;
+            case 'refused':
+              if (stager.addRefused(event.table, event.path, event.json, event.reason)) await stager.drain();
+              break;
           }
         }
         await stager.flush();
@@ -415,18 +418,24 @@ async function hashFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Groups warnings by code and path, keeping the first message of each group. */
+/** Groups warnings by code, path and field (one counter per section and field), keeping the first message of each group. */
 class WarningCollector {
   readonly #groups = new Map<string, WarningSummary>();
   total = 0;
 
   add(event: WarningEvent): void {
     this.total += 1;
-    const key = `${event.code}\u0001${event.path}`;
+    const key = `${event.code}\u0001${event.path}\u0001${event.field ?? ''}`;
     const group = this.#groups.get(key);
     if (group) group.count += 1;
     else if (this.#groups.size < MAX_WARNING_GROUPS) {
-      this.#groups.set(key, { code: event.code, path: event.path, message: event.message, count: 1 });
+      this.#groups.set(key, {
+        code: event.code,
+        path: event.path,
+        ...(event.field !== undefined && event.field !== '' ? { field: event.field } : {}),
+        message: event.message,
+        count: 1,
+      });
     }
   }
 

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { TableCounts } from '../db/schema.js';
 import { ArchiveError } from '../errors.js';
 import type { TableName } from '../parsers/records.js';
-import { type ColumnSpec, stageTable, TABLE_SPECS, type TableSpec } from './tables.js';
+import { type ColumnSpec, stageTable, TABLE_SPECS, type TableSpec, targetTable } from './tables.js';
 
 /** What the merge of one archive needs to know. */
 export interface MergeContext {
@@ -50,7 +50,7 @@ export function mergeStatements(spec: TableSpec): MergeStatements {
   const cached = statementCache.get(spec.table);
   if (cached) return cached;
 
-  const target = `tiktok.${spec.table}`;
+  const target = targetTable(spec);
   const stage = stageTable(spec.table);
   const part = spec.partColumn;
   const typed = (c: ColumnSpec) => (c.type === 'text' ? `k.${c.name}` : `k.${c.name}::${c.type}`);
@@ -118,7 +118,7 @@ export async function mergeTable(
     counts.inserted = (await client.query(sql.insert, params)).rowCount ?? 0;
     // The table just grew inside this transaction: refresh its statistics, or the removal below is
     // planned for the old, small table (a nested loop that is quadratic in the rows of the export).
-    if (counts.inserted >= ANALYZE_AFTER_INSERTS) await client.query(`analyze tiktok.${spec.table}`);
+    if (counts.inserted >= ANALYZE_AFTER_INSERTS) await client.query(`analyze ${targetTable(spec)}`);
   }
   if (parts) {
     const removeParams = spec.partColumn ? [...params, [...parts]] : params;
@@ -167,7 +167,7 @@ export async function mergeRawSections(
   counts.restored =
     (
       await client.query(
-        `update tiktok.raw_sections r set superseded_at = null, superseded_run_id = null
+        `update tiktok_private.raw_sections r set superseded_at = null, superseded_run_id = null
        from pg_temp.keyed_raw k
        where r.account_id = $1 and r.path = k.path and r.content_hash = k.content_hash
          and r.superseded_at is not null`,
@@ -177,10 +177,10 @@ export async function mergeRawSections(
   counts.inserted =
     (
       await client.query(
-        `insert into tiktok.raw_sections (account_id, path, content_hash, content, first_seen_run_id, first_seen_archive_id)
+        `insert into tiktok_private.raw_sections (account_id, path, content_hash, content, first_seen_run_id, first_seen_archive_id)
        select $1, k.path, k.content_hash, k.content, $2, $3 from pg_temp.keyed_raw k
        where not exists (
-         select 1 from tiktok.raw_sections r
+         select 1 from tiktok_private.raw_sections r
          where r.account_id = $1 and r.path = k.path and r.content_hash = k.content_hash
        )`,
         [...params, context.archiveId],
@@ -189,7 +189,7 @@ export async function mergeRawSections(
   counts.removed =
     (
       await client.query(
-        `update tiktok.raw_sections r set superseded_at = now(), superseded_run_id = $2
+        `update tiktok_private.raw_sections r set superseded_at = now(), superseded_run_id = $2
        where r.account_id = $1 and r.superseded_at is null
          and r.path in (select path from pg_temp.keyed_raw)
          and not exists (
@@ -199,6 +199,30 @@ export async function mergeRawSections(
       )
     ).rowCount ?? 0;
   counts.unchanged = staged - counts.inserted - counts.restored;
+  return counts;
+}
+
+/**
+ * Keeps each refused record once per account (by table, path and content), so a re-import of the
+ * same export writes nothing; a parser that learns to read them later fills their table on reprocess.
+ */
+export async function mergeRefused(
+  client: pg.ClientBase,
+  staged: number,
+  context: MergeContext,
+): Promise<TableCounts> {
+  const counts = emptyCounts();
+  if (staged === 0) return counts;
+  const inserted = await client.query(
+    `insert into tiktok_private.refused_records
+       (account_id, content_hash, target_table, path, content, reason, first_seen_run_id, first_seen_archive_id)
+     select distinct on (h) $1, h, target_table, path, json::jsonb, reason, $2, $3
+     from (select *, md5(target_table || E'\\n' || path || E'\\n' || json)::uuid as h from ${stageTable('refused')}) s
+     on conflict (account_id, content_hash) do nothing`,
+    [context.accountId, context.runId, context.archiveId],
+  );
+  counts.inserted = inserted.rowCount ?? 0;
+  counts.unchanged = staged - counts.inserted;
   return counts;
 }
 
@@ -223,6 +247,8 @@ export async function mergeAll(
     counts.profile_snapshots = { ...emptyCounts(), inserted: snapshots };
     table = 'raw_sections';
     counts.raw_sections = await mergeRawSections(client, staged.get('raw') ?? 0, context);
+    table = 'refused_records';
+    counts.refused_records = await mergeRefused(client, staged.get('refused') ?? 0, context);
   } catch (error) {
     throw refusedValue(error, table);
   }

@@ -3,6 +3,9 @@ import { copyChunk, copyField } from '../db/copy.js';
 import type { TableName } from '../parsers/records.js';
 import { stageDdl, stageTable, TABLE_SPECS, type TableSpec } from './tables.js';
 
+/** What is staged: a table's rows, unmodeled sections, refused records. */
+type Staged = TableName | 'raw' | 'refused';
+
 /** Bytes of encoded rows buffered per table before they are sent as one COPY. */
 const CHUNK_BYTES = 1 << 20;
 /** COPY chunks allowed in flight before the parser waits (backpressure). */
@@ -29,6 +32,9 @@ export class Stager {
   async createTables(): Promise<void> {
     const ddl = Object.values(TABLE_SPECS).map(stageDdl);
     ddl.push('create temp table stage_raw (path text, json text) on commit drop');
+    ddl.push(
+      'create temp table stage_refused (target_table text, path text, json text, reason text) on commit drop',
+    );
     await this.#client.query(ddl.join(';\n'));
   }
 
@@ -48,7 +54,14 @@ export class Stager {
     return this.#push('raw', `${copyField(path)}\t${copyField(json)}\n`);
   }
 
-  #push(table: TableName | 'raw', line: string): boolean {
+  addRefused(table: string, path: string, json: string, reason: string): boolean {
+    return this.#push(
+      'refused',
+      `${copyField(table)}\t${copyField(path)}\t${copyField(json)}\t${copyField(reason)}\n`,
+    );
+  }
+
+  #push(table: Staged, line: string): boolean {
     let buffer = this.#buffers.get(table);
     if (!buffer) {
       buffer = { lines: [], bytes: 0 };
@@ -62,14 +75,15 @@ export class Stager {
   }
 
   /** COPY names the loaded columns, so the generated ones are left to Postgres. */
-  #target(table: TableName | 'raw'): string {
+  #target(table: Staged): string {
     if (table === 'raw') return `${stageTable('raw')} (path, json)`;
+    if (table === 'refused') return `${stageTable('refused')} (target_table, path, json, reason)`;
     const spec = TABLE_SPECS[table];
     const columns = [...(spec.partColumn ? ['part'] : []), ...spec.columns.map((c) => c.name)];
     return `${stageTable(table)} (${columns.join(', ')})`;
   }
 
-  #send(table: TableName | 'raw'): void {
+  #send(table: Staged): void {
     const buffer = this.#buffers.get(table);
     if (!buffer || buffer.lines.length === 0) return;
     const chunk = buffer.lines.join('');
@@ -96,7 +110,7 @@ export class Stager {
 
   /** Sends every buffered row and waits for all COPYs to finish. */
   async flush(): Promise<void> {
-    for (const table of this.#buffers.keys()) this.#send(table as TableName | 'raw');
+    for (const table of this.#buffers.keys()) this.#send(table as Staged);
     await this.#queue;
     if (this.#failed !== undefined) throw this.#failed;
   }

@@ -1,13 +1,19 @@
-import type { TableName } from '../parsers/records.js';
+import {
+  CATALOG,
+  type ColumnType,
+  TABLE_NAMES,
+  type TableDef,
+  type TableName,
+} from '../parsers/catalog/index.js';
 
 /**
  * How each parsed row lands in its table: which columns, of what type, and which of them form the
- * record's natural key. The merge (see merge.ts) is generated from this one description, so every
- * table follows the same de-duplication rules. The DDL lives in migrations/; a test checks that the
- * two agree.
+ * record's natural key, derived from the catalog (src/parsers/catalog). The merge (see merge.ts) is
+ * generated from this one description, so every table follows the same de-duplication rules. The
+ * DDL lives in migrations/; a test checks that the two agree, both ways.
  */
 
-export type ColumnType = 'text' | 'timestamptz' | 'bigint' | 'date' | 'jsonb';
+export type { ColumnType } from '../parsers/catalog/index.js';
 
 export interface ColumnSpec {
   /** Column in the table. */
@@ -19,6 +25,8 @@ export interface ColumnSpec {
 
 export interface TableSpec {
   readonly table: TableName;
+  /** `tiktok`, or `tiktok_private` for what analysts do not get unless asked. */
+  readonly schema: 'tiktok' | 'tiktok_private';
   /** The column that holds `RecordEvent.part` (favorite kind, DM kind…), if the table has parts. */
   readonly partColumn: string | undefined;
   readonly columns: readonly ColumnSpec[];
@@ -31,163 +39,46 @@ export interface TableSpec {
   readonly volatile: readonly string[];
 }
 
-const text = (name: string, field = name): ColumnSpec => ({ name, field, type: 'text' });
-const ts = (name: string, field = name): ColumnSpec => ({ name, field, type: 'timestamptz' });
-const int = (name: string, field = name): ColumnSpec => ({ name, field, type: 'bigint' });
-const extra: ColumnSpec = { name: 'extra', field: 'extra', type: 'jsonb' };
-
-function spec(
-  table: TableName,
-  columns: ColumnSpec[],
-  key: string[],
-  options: { part?: string; volatile?: string[] } = {},
-): TableSpec {
-  return { table, partColumn: options.part, columns, key, volatile: options.volatile ?? [] };
+/** A key entry: a column, or the first non-null of several (`coalesce(video_id, link)`). */
+function keyExpression(entry: string | readonly string[]): string {
+  return typeof entry === 'string' ? entry : entry.length === 1 ? entry[0]! : `coalesce(${entry.join(', ')})`;
 }
 
-/** A video is identified by its id when the link names one, else by the link itself. */
-const VIDEO = 'coalesce(video_id, link)';
+function specOf(def: TableDef): TableSpec {
+  const columns: ColumnSpec[] = Object.entries(def.columns).map(([name, c]) => ({
+    name,
+    field: name,
+    type: c.type,
+  }));
+  if (def.extra !== false) columns.push({ name: 'extra', field: 'extra', type: 'jsonb' });
+  return {
+    table: def.table as TableName,
+    schema: def.schema,
+    partColumn: def.part,
+    columns,
+    // A table without a key holds one record per account (the profile): a constant key.
+    key: def.key.length === 0 ? [`'${def.table}'`] : def.key.map(keyExpression),
+    volatile: Object.entries(def.columns)
+      .filter(([, c]) => c.volatile)
+      .map(([name]) => name),
+  };
+}
 
-export const TABLE_SPECS: Readonly<Record<TableName, TableSpec>> = {
-  watch_history: spec(
-    'watch_history',
-    [ts('watched_at'), int('video_id'), text('link'), text('title'), extra],
-    ['watched_at', VIDEO],
-  ),
-  likes: spec('likes', [ts('liked_at'), int('video_id'), text('link'), extra], ['liked_at', VIDEO]),
-  favorites: spec(
-    'favorites',
-    [ts('favorited_at'), int('item_id'), text('link'), text('name'), extra],
-    ['coalesce(item_id, link, name)'],
-    { part: 'kind' },
-  ),
-  searches: spec('searches', [ts('searched_at'), text('term'), extra], ['searched_at', 'term']),
-  shares: spec(
-    'shares',
-    [ts('shared_at'), text('shared_content'), text('link'), text('method'), int('video_id'), extra],
-    ['shared_at', 'shared_content', 'link', 'method'],
-  ),
-  comments: spec(
-    'comments',
-    [
-      ts('commented_at'),
-      text('comment'),
-      text('photo'),
-      text('video'),
-      text('sticker'),
-      text('url'),
-      int('video_id'),
-      extra,
-    ],
-    ['commented_at', 'comment', 'url'],
-  ),
-  followers: spec('followers', [text('username'), ts('followed_at', 'at'), extra], ['username']),
-  following: spec('following', [text('username'), ts('followed_at', 'at'), extra], ['username']),
-  blocks: spec('blocks', [text('username'), ts('blocked_at', 'at'), extra], ['username']),
-  logins: spec(
-    'logins',
-    [
-      ts('logged_in_at'),
-      text('ip'),
-      text('device_model'),
-      text('device_system'),
-      text('network_type'),
-      text('carrier'),
-      extra,
-    ],
-    ['logged_in_at', 'ip', 'device_model', 'device_system', 'network_type', 'carrier'],
-  ),
-  posts: spec(
-    'posts',
-    [
-      ts('posted_at'),
-      text('link'),
-      int('video_id'),
-      text('title'),
-      int('likes'),
-      text('who_can_view'),
-      text('allow_comments'),
-      text('allow_stitches'),
-      text('allow_duets'),
-      text('allow_stickers'),
-      text('allow_sharing_to_story'),
-      text('content_disclosure'),
-      text('ai_generated_content'),
-      text('sound'),
-      text('location'),
-      text('add_yours_text'),
-      text('alternate_text'),
-      text('cover_image'),
-      extra,
-    ],
-    ['posted_at'],
-    { part: 'status', volatile: ['link', 'cover_image'] },
-  ),
-  profile: spec(
-    'profile',
-    [
-      text('username'),
-      text('display_name'),
-      text('bio'),
-      { name: 'birth_date', field: 'birth_date', type: 'date' },
-      text('email'),
-      text('phone'),
-      int('likes_received'),
-      int('follower_count'),
-      int('following_count'),
-      text('profile_photo'),
-      text('profile_video'),
-      text('inferred_gender'),
-      text('account_region'),
-      extra,
-    ],
-    // One profile per account: a constant key.
-    ["'profile'"],
-    { volatile: ['profile_photo', 'profile_video'] },
-  ),
-  dm_conversations: spec('dm_conversations', [text('conversation'), extra], ['conversation'], {
-    part: 'kind',
-  }),
-  dm_messages: spec(
-    'dm_messages',
-    [text('conversation'), ts('sent_at'), text('sender'), text('content'), int('video_id'), extra],
-    ['conversation', 'sent_at', 'sender', 'content'],
-    { part: 'kind' },
-  ),
-  live_sessions: spec(
-    'live_sessions',
-    [
-      int('room_id'),
-      ts('started_at'),
-      ts('ended_at'),
-      text('duration'),
-      text('title'),
-      text('link'),
-      text('total_earning'),
-      text('total_likes'),
-      text('total_views'),
-      text('total_gifters'),
-      extra,
-    ],
-    ['room_id', 'started_at'],
-    { part: 'kind' },
-  ),
-  live_comments: spec(
-    'live_comments',
-    [int('room_id'), ts('commented_at'), text('content'), extra],
-    ['room_id', 'commented_at', 'content'],
-  ),
-  purchases: spec(
-    'purchases',
-    [ts('purchased_at'), text('amount'), text('username'), extra],
-    ['purchased_at', 'amount', 'username'],
-    { part: 'kind' },
-  ),
-  settings: spec('settings', [text('key'), text('value')], ['key']),
-  hashtags: spec('hashtags', [text('name'), text('link'), extra], ['name', 'link']),
-};
+/** The staging and merge spec of every table, from the catalog. */
+export const TABLE_SPECS: Readonly<Record<TableName, TableSpec>> = Object.fromEntries(
+  TABLE_NAMES.map((name) => [name, specOf(CATALOG[name])]),
+) as Record<TableName, TableSpec>;
 
-export const stageTable = (table: TableName | 'raw') => `pg_temp.stage_${table}`;
+/** The stored table of a spec, schema-qualified. */
+export const targetTable = (spec: TableSpec) => `${spec.schema}.${spec.table}`;
+
+/** A data table (or `raw_sections`), schema-qualified. */
+export function qualified(table: string): string {
+  const spec = (TABLE_SPECS as Record<string, TableSpec | undefined>)[table];
+  return spec === undefined ? `tiktok_private.${table}` : targetTable(spec);
+}
+
+export const stageTable = (table: TableName | 'raw' | 'refused') => `pg_temp.stage_${table}`;
 
 /**
  * An exact, immutable hash of text expressions: each value is length-prefixed (so no separator can

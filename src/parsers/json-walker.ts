@@ -5,10 +5,19 @@
  * unmodeled values are written back to JSON text. Events go to the {@link ParseContext}.
  */
 import { JsonCapture } from './json-capture.js';
-import { JsonObject, type JsonToken, TreeBuilder } from './json-tree.js';
+import { JsonObject, type JsonToken, type JsonValue, TreeBuilder } from './json-tree.js';
 import type { ParseContext } from './parse-context.js';
 import { type RecordLoc, RecordReader } from './record-reader.js';
-import { mapListRecord, mapMessage, mapProfile, mapSettings, mapTako, mapWatchLive } from './row-mappers.js';
+import type { TableName } from './records.js';
+import {
+  emitRecord,
+  mapMessage,
+  mapTako,
+  mapValues,
+  mapWatchLive,
+  refuseValue,
+  splitItems,
+} from './row-mappers.js';
 import {
   type ContainerNode,
   findCategory,
@@ -49,7 +58,12 @@ const B_MESSAGE = 1;
 const B_TAKO = 2;
 const B_WATCH = 3;
 const B_SETTINGS = 4;
-const B_PROFILE = 5;
+/** One object that is one record (`ProfileMap`, `LocationData`). */
+const B_OBJECT = 5;
+const B_VALUES = 6;
+const B_ITEMS = 7;
+/** A list item or map entry that is not a record, built to be kept whole. */
+const B_REFUSE = 8;
 
 // What a CAPTURE frame's text becomes.
 const C_RAW = 0;
@@ -140,7 +154,7 @@ export class JsonWalker {
     if (f.kind === BUILD) {
       const owner = this.stack[this.stack.length - 2]!;
       const inner = this.builder.where();
-      const base = f.level === B_SETTINGS || f.level === B_PROFILE ? f.path : owner.where();
+      const base = f.level >= B_SETTINGS ? f.path : owner.where();
       return inner === '' ? base : `${base}/${inner}`;
     }
     if (f.kind === CAPTURE || f.kind === EMPTY) return f.path;
@@ -190,8 +204,12 @@ export class JsonWalker {
   }
 
   private inDoc(t: JsonToken): void {
-    if (t.name !== 'startObject') throw this.cx.wrongType('an object', tokenKind(t), '(top level)');
     this.started = true;
+    if (t.name !== 'startObject') {
+      // Valid JSON, but not an export (whose top level is an object of categories): kept raw.
+      this.keepUnexpected(t, '(top level)', 'an object');
+      return;
+    }
     this.push(new Frame(ROUTE, ROOT, '', ''));
   }
 
@@ -299,14 +317,17 @@ export class JsonWalker {
     }
     if (isNothing(t)) return;
     if (t.name === 'startArray') {
-      this.beginEmpty(t, path, 'an object', false);
+      this.beginEmpty(t, path, 'an object', true);
       return;
     }
-    throw this.cx.wrongType('an object', tokenKind(t), path);
+    this.keepUnexpected(t, path, 'an object');
   }
 
   private beginSection(def: SectionDef, t: JsonToken, path: string): void {
-    this.cx.section(def, path);
+    if (!this.cx.section(def, path)) {
+      this.beginCapture(t, path, C_RAW);
+      return;
+    }
     const content = def.content;
     if (content.kind === 'raw') {
       this.beginCapture(t, path, C_RAW);
@@ -333,10 +354,18 @@ export class JsonWalker {
       }
     }
     if (t.name === 'startArray') {
-      this.beginEmpty(t, path, 'an object', false);
+      this.beginEmpty(t, path, 'an object', true);
       return;
     }
-    throw this.cx.wrongType('an object', tokenKind(t), path);
+    if (content.kind === 'containers') {
+      // A section written as its only value (`"AdInterestCategories"` text, an object target).
+      const sole = soleTarget({ children: content.containers });
+      if (sole !== undefined && (sole.kind === 'items' || sole.kind === 'values')) {
+        this.beginTarget(sole, t, path);
+        return;
+      }
+    }
+    this.keepUnexpected(t, path, 'an object');
   }
 
   private beginInner(def: SectionDef, node: ContainerNode, t: JsonToken, path: string): void {
@@ -354,14 +383,13 @@ export class JsonWalker {
       return;
     }
     if (t.name === 'startArray') {
-      this.beginEmpty(t, path, 'an object', false);
+      this.beginEmpty(t, path, 'an object', true);
       return;
     }
-    throw this.cx.wrongType('an object', tokenKind(t), path);
+    this.keepUnexpected(t, path, 'an object');
   }
 
   private beginTarget(target: Target, t: JsonToken, path: string): void {
-    const lenient = 'lenient' in target && target.lenient === true;
     switch (target.kind) {
       case 'records':
       case 'tako': {
@@ -373,47 +401,68 @@ export class JsonWalker {
         }
         if (isNothing(t)) return;
         if (t.name === 'startObject') {
-          this.beginEmpty(t, path, 'a list', lenient);
+          this.beginEmpty(t, path, 'a list', true);
           return;
         }
-        if (lenient) {
-          this.keepUnexpected(t, path, 'a list');
-          return;
-        }
-        throw this.cx.wrongType('a list', tokenKind(t), path);
+        this.keepUnexpected(t, path, 'a list');
+        return;
       }
       case 'chats':
       case 'watch_live': {
         if (t.name === 'startObject') {
           const f = new Frame(MAP, 0, path, path);
           f.target = target;
-          f.lenient = lenient;
           this.push(f);
           return;
         }
         if (isNothing(t)) return;
         if (t.name === 'startArray') {
-          this.beginEmpty(t, path, 'an object', lenient);
+          this.beginEmpty(t, path, 'an object', true);
           return;
         }
-        if (lenient) {
-          this.keepUnexpected(t, path, 'an object');
-          return;
-        }
-        throw this.cx.wrongType('an object', tokenKind(t), path);
+        this.keepUnexpected(t, path, 'an object');
+        return;
       }
-      case 'profile': {
+      case 'record':
+      case 'values': {
         if (t.name === 'startObject') {
-          this.beginBuild(t, B_PROFILE, path);
+          this.beginBuild(t, target.kind === 'record' ? B_OBJECT : B_VALUES, path, target);
+          return;
+        }
+        if (isNothing(t)) return;
+        if (t.name === 'startArray' && target.kind === 'record') {
+          // A list of such objects (a location history rather than the latest location).
+          const f = new Frame(LIST, B_RECORD, path, path);
+          f.target = { kind: 'records', table: target.table, part: target.part, lenient: true };
+          this.push(f);
+          return;
+        }
+        if (t.name === 'startArray') {
+          this.beginEmpty(t, path, 'an object', true);
+          return;
+        }
+        this.keepUnexpected(t, path, 'an object');
+        return;
+      }
+      case 'items': {
+        if (t.name === 'stringValue') {
+          this.items(target, t.value as string, path);
           return;
         }
         if (isNothing(t)) return;
         if (t.name === 'startArray') {
-          this.beginEmpty(t, path, 'an object', false);
+          this.beginBuild(t, B_ITEMS, path, target);
           return;
         }
-        throw this.cx.wrongType('an object', tokenKind(t), path);
+        this.keepUnexpected(t, path, 'a text of items');
+        return;
       }
+    }
+  }
+
+  private items(target: Extract<Target, { kind: 'items' }>, value: JsonValue, path: string): void {
+    for (const item of splitItems(this.cx, value, path)) {
+      this.cx.record(target.table as TableName, target.part, { [target.column]: item } as never);
     }
   }
 
@@ -431,8 +480,7 @@ export class JsonWalker {
       this.pop();
       return;
     }
-    if (!f.lenient) throw this.cx.wrongType(f.key, isObject ? 'an object' : 'a list', f.path);
-    // Unverified shape: keep the value raw instead of failing the import.
+    // Not the empty container expected here: keep the value raw instead of failing the import.
     this.pop();
     this.keepUnexpected(isObject ? OPEN_OBJECT : OPEN_ARRAY, f.path, f.key);
     if (this.capture.push(t)) this.captured();
@@ -462,7 +510,8 @@ export class JsonWalker {
         mapWatchLive(this.cx, this.reader, key, new JsonObject(), f);
         return;
       }
-      throw this.cx.wrongType('an object', tokenKind(t), join(f.path, key));
+      this.beginRefuse(t, 'live_sessions', join(f.path, key));
+      return;
     }
     // Chats: one conversation per key.
     const part = target.kind === 'chats' ? target.part : 'direct';
@@ -478,14 +527,10 @@ export class JsonWalker {
     }
     if (isNothing(t)) return;
     if (t.name === 'startObject') {
-      this.beginEmpty(t, path, 'a list', f.lenient);
+      this.beginEmpty(t, path, 'a list', true);
       return;
     }
-    if (f.lenient) {
-      this.keepUnexpected(t, path, 'a list');
-      return;
-    }
-    throw this.cx.wrongType('a list', tokenKind(t), path);
+    this.keepUnexpected(t, path, 'a list');
   }
 
   private inList(f: Frame, t: JsonToken): void {
@@ -503,17 +548,36 @@ export class JsonWalker {
       case 'nullValue':
         f.index++;
         return;
-      default:
+      default: {
+        // An item that is not a record: kept whole as a refused record.
         f.index++;
-        throw this.cx.wrongType('an object', tokenKind(t), f.where());
+        const target = f.target;
+        const table: TableName =
+          f.level === B_MESSAGE
+            ? 'dm_messages'
+            : target?.kind === 'tako'
+              ? 'dm_conversations'
+              : target !== null && 'table' in target
+                ? (target.table as TableName)
+                : 'dm_messages';
+        this.beginRefuse(t, table, f.where());
+      }
     }
   }
 
-  private beginBuild(t: JsonToken, purpose: number, path: string): void {
+  private beginRefuse(t: JsonToken, table: TableName, path: string): void {
+    this.refuseTable = table;
+    this.beginBuild(t, B_REFUSE, path);
+  }
+
+  private refuseTable: TableName = 'dm_messages';
+
+  private beginBuild(t: JsonToken, purpose: number, path: string, target?: Target): void {
     this.buildFrame.level = purpose;
     this.buildFrame.path = path;
+    this.buildFrame.target = target ?? null;
     this.push(this.buildFrame);
-    this.builder.start(t);
+    if (this.builder.start(t)) this.built();
   }
 
   private built(): void {
@@ -521,19 +585,18 @@ export class JsonWalker {
     const path = this.top.path;
     this.pop();
     const owner = this.top;
+    const target = this.buildFrame.target;
     const value = this.builder.result as JsonObject;
     const cx = this.cx;
     switch (purpose) {
       case B_RECORD: {
-        const target = owner.target as Extract<Target, { kind: 'records' }>;
-        const row = mapListRecord(target.table, target.part, this.reader, value, owner);
-        if (row !== null) cx.record(target.table, target.part, row);
+        const t = owner.target as Extract<Target, { kind: 'records' }>;
+        emitRecord(cx, t.table as TableName, t.part, this.reader, value, owner);
         return;
       }
       case B_MESSAGE: {
-        const row = mapMessage(this.reader, owner.conversation, value, owner);
         const part = owner.target?.kind === 'chats' ? owner.target.part : 'direct';
-        if (row !== null) cx.record('dm_messages', part, row);
+        mapMessage(cx, this.reader, part, owner.conversation, value, owner);
         return;
       }
       case B_TAKO:
@@ -543,10 +606,26 @@ export class JsonWalker {
         mapWatchLive(cx, this.reader, owner.key, value, owner);
         return;
       case B_SETTINGS:
-        for (const row of mapSettings(cx, value, path)) cx.record('settings', '', row);
+        for (const row of mapValues(cx, value, path)) cx.record('settings', '', row);
         return;
-      case B_PROFILE:
-        cx.record('profile', '', mapProfile(cx, this.reader, value, { section: path, where: () => path }));
+      case B_OBJECT: {
+        const t = target as Extract<Target, { kind: 'record' }>;
+        emitRecord(cx, t.table as TableName, t.part, this.reader, value, {
+          section: path,
+          where: () => path,
+        });
+        return;
+      }
+      case B_VALUES: {
+        const t = target as Extract<Target, { kind: 'values' }>;
+        for (const row of mapValues(cx, value, path)) cx.record(t.table as TableName, t.part, row as never);
+        return;
+      }
+      case B_ITEMS:
+        this.items(target as Extract<Target, { kind: 'items' }>, value, path);
+        return;
+      case B_REFUSE:
+        refuseValue(cx, this.refuseTable, path, this.builder.result);
         return;
     }
   }

@@ -31,6 +31,8 @@ export class ParseContext {
   readonly maxRawChars: number;
   private readonly announced = new Set<string>();
   private readonly warned = new Set<string>();
+  /** Section id → the path it was first read at, in this member. */
+  private readonly sectionPaths = new Map<string, string>();
 
   constructor(
     readonly member: string,
@@ -46,14 +48,45 @@ export class ParseContext {
     return batch;
   }
 
+  /**
+   * Announces a section found at `path`. Returns false when the member already held the same section
+   * at another path (2026 writes Off TikTok Activity under two categories): reading it twice would
+   * store every record twice, so the caller keeps the second copy raw instead.
+   */
+  section(def: SectionDef, path: string): boolean {
+    const first = this.sectionPaths.get(def.id);
+    if (first !== undefined && first !== path) {
+      this.warn(
+        'duplicate_section',
+        `\`${path}\` in \`${this.member}\` is the section already read at \`${first}\`; it was kept raw instead of being read twice.`,
+        path,
+      );
+      return false;
+    }
+    this.sectionPaths.set(def.id, path);
+    this.announce(def, path);
+    return true;
+  }
+
   /** Announces every (table, part) of a section found at `path`, once per path. */
-  section(def: SectionDef, path: string): void {
+  announce(def: SectionDef, path: string): void {
     for (const { table, part } of def.announces) {
       const key = `${table}\0${part}\0${path}`;
       if (this.announced.has(key)) continue;
       this.announced.add(key);
       this.out.push({ kind: 'section', table, part, path });
     }
+  }
+
+  /** A record that cannot be stored (nothing identifies it): kept whole, with the reason. */
+  refuse(table: TableName, path: string, json: string, reason: string): void {
+    this.out.push({ kind: 'refused', table, path, json, reason });
+    this.warnField(
+      'refused_record',
+      `A record at \`${path}\` in \`${this.member}\` was not stored in \`${table}\`: ${reason}. It was kept whole in \`refused_records\`.`,
+      sectionOf(path),
+      '',
+    );
   }
 
   record<T extends TableName>(table: T, part: string, row: TableRows[T]): void {
@@ -66,6 +99,11 @@ export class ParseContext {
 
   warn(code: string, message: string, path: string): void {
     this.out.push({ kind: 'warning', code, message, path });
+  }
+
+  /** A warning about one field of a section, counted per code, section and field. */
+  warnField(code: string, message: string, section: string, field: string): void {
+    this.out.push({ kind: 'warning', code, message, path: section, field });
   }
 
   /** A warning given once per `key` and member (unknown keys repeat on every record). */
@@ -95,14 +133,6 @@ export class ParseContext {
     );
   }
 
-  badDate(value: string, path: string): ArchiveError {
-    return new ArchiveError(
-      'archive_bad_date',
-      `Expected a date like \`2024-05-01 12:34:56\` at \`${path}\` in \`${this.member}\`, found \`${preview(value)}\`. ${DAMAGED}`,
-      { details: { member: this.member, path, value: preview(value) } },
-    );
-  }
-
   tooDeep(where: string, limit: number): ArchiveError {
     // The path itself is as deep as the document: only its start says where.
     const path = where.length > 120 ? `${where.slice(0, 117)}...` : where;
@@ -124,4 +154,9 @@ export class ParseContext {
       },
     );
   }
+}
+
+/** `Your Activity/Watch History/VideoList[12]` → `Your Activity/Watch History/VideoList`. */
+function sectionOf(path: string): string {
+  return path.replace(/\[\d+\]$/, '').replace(/:\d+$/, '');
 }

@@ -14,7 +14,14 @@ import {
   toJsonText,
 } from './json-tree.js';
 import { type ParseContext, preview } from './parse-context.js';
-import { isEmptyText, isIntegerText, normalizeTimestamp, normKey } from './values.js';
+import {
+  isEmptyText,
+  isIntegerText,
+  isUnknownDate,
+  normalizeBirthDate,
+  normalizeTimestamp,
+  normKey,
+} from './values.js';
 
 /** Where a record sits, for messages; `section` also scopes the once-per-section warnings. */
 export interface RecordLoc {
@@ -86,11 +93,24 @@ export class RecordReader {
     at.fill(-1, 0, fields.count);
     if (this.extraAt.length > 0) this.extraAt.length = 0;
     const keys = rec.keys;
+    const values = rec.values;
     for (let i = 0; i < keys.length; i++) {
       const slot = fields.slotOf(keys[i]!, i);
-      if (slot >= 0 && at[slot] === -1) {
-        at[slot] = i;
-        continue;
+      if (slot >= 0) {
+        const first = at[slot]!;
+        if (first === -1) {
+          at[slot] = i;
+          continue;
+        }
+        // Two keys of one column (2026 writes a comment's link three times): the first with a
+        // value fills it; a repeat of the same value or an empty one adds nothing.
+        const kept = values[first]!;
+        const next = values[i]!;
+        if (isBlank(next) || sameText(kept, next)) continue;
+        if (isBlank(kept)) {
+          at[slot] = i;
+          continue;
+        }
       }
       this.extraAt.push(i);
       if (slot === UNKNOWN) this.unknownKey(keys[i]!);
@@ -123,61 +143,91 @@ export class RecordReader {
     return this.loc!.where();
   }
 
-  /** A text column: strings as they are, numbers and booleans as text, empties as `null`. */
+  /**
+   * A text column: strings as they are, numbers and booleans as text, `""` and `null` as `null`. A
+   * placeholder (`N/A`, `None`, `null`) or a list or object where text belongs becomes `null`, with
+   * the original kept in `extra` and counted (see {@link unreadable}).
+   */
   text(slot: number): string | null {
     const i = this.at[slot]!;
     if (i < 0) return null;
     const v = this.rec!.values[i]!;
     if (typeof v === 'string') {
       const s = v.indexOf('\0') === -1 ? v : this.cx.clean(v, () => this.fieldPath(slot));
-      return isEmptyText(s) ? null : s;
+      if (!isEmptyText(s)) return s;
+      if (s.trim() !== '') this.unreadable(slot, 'placeholder', `the placeholder \`${preview(s)}\``);
+      return null;
     }
     if (v === null) return null;
     if (v instanceof JsonNumber) return v.text;
     if (typeof v === 'boolean') return v ? 'true' : 'false';
     if (isEmptyContainer(v)) return null;
-    throw this.cx.wrongType('a string', describeValue(v), this.fieldPath(slot));
+    this.unreadable(slot, 'wrong_type', `${describeValue(v)} where a value belongs`);
+    return null;
   }
 
-  /** A date column → ISO UTC; `null` when absent or empty; an `ArchiveError` when it is not a date. */
+  /**
+   * A date column → ISO UTC. A date TikTok did not know (`1969-12-31 23:59:59`, `1970-01-01
+   * 00:00:00`, anything before 2000) or text that is not a date becomes `null`, kept and counted.
+   */
   timestamp(slot: number): string | null {
     const text = this.text(slot);
     if (text === null) return null;
     const iso = normalizeTimestamp(text);
-    if (iso === undefined) throw this.cx.badDate(text, this.fieldPath(slot));
+    if (iso === undefined) {
+      this.unreadable(
+        slot,
+        'bad_date',
+        `\`${preview(text)}\`, which is not a date like \`2024-05-01 12:34:56\``,
+      );
+      return null;
+    }
+    if (isUnknownDate(iso)) {
+      this.unreadable(
+        slot,
+        'unknown_date',
+        `\`${preview(text)}\`, which TikTok writes for a date it does not know`,
+      );
+      return null;
+    }
     return iso;
   }
 
-  /**
-   * A date the row cannot do without. A record without one is skipped with a `bad_value` warning
-   * (returns `undefined`).
-   */
-  requiredTimestamp(slot: number, what: string): string | undefined {
-    const iso = this.timestamp(slot);
-    if (iso !== null) return iso;
-    const path = this.where();
-    this.cx.warn(
-      'bad_value',
-      `Skipped ${what} without a date at \`${path}\` in \`${this.cx.member}\`.`,
-      path,
-    );
-    return undefined;
+  /** A calendar date (a birth date, `05-Jul-2001`) → `YYYY-MM-DD`; otherwise `null`, kept and counted. */
+  date(slot: number): string | null {
+    const text = this.text(slot);
+    if (text === null) return null;
+    const iso = normalizeBirthDate(text);
+    if (iso !== undefined) return iso;
+    this.unreadable(slot, 'bad_date', `\`${preview(text)}\`, which is not a date like \`05-Jul-2001\``);
+    return null;
   }
 
-  /** A count or id column: decimal text, or `null` with a `bad_value` warning (the value stays in `extra`). */
+  /** A count or id column: decimal text; anything else becomes `null`, kept and counted. */
   int(slot: number): string | null {
     const text = this.text(slot);
     if (text === null) return null;
     const t = text.trim();
     if (isIntegerText(t)) return t;
-    const path = this.fieldPath(slot);
-    this.cx.warn(
-      'bad_value',
-      `Expected a whole number at \`${path}\` in \`${this.cx.member}\`, found \`${preview(text)}\`; it was kept in \`extra\`.`,
-      path,
-    );
-    this.keepInExtra(slot);
+    this.unreadable(slot, 'not_a_number', `\`${preview(text)}\`, which is not a whole number`);
     return null;
+  }
+
+  /**
+   * The value policy for one value that cannot be read: its column gets `null`, the original stays
+   * in `extra` under its own key (so a later parser can still read it), and a warning is counted
+   * per section and field.
+   */
+  private unreadable(slot: number, code: string, found: string): void {
+    this.keepInExtra(slot);
+    const key = this.rec!.keys[this.at[slot]!]!;
+    const loc = this.loc!;
+    this.cx.warnField(
+      code,
+      `\`${key}\` at \`${loc.where()}\` in \`${this.cx.member}\` holds ${found}; the column was left empty and the original kept in \`extra\`.`,
+      loc.section,
+      key,
+    );
   }
 
   /** Moves a slot's value to `extra` (a value that could not be read into its column). */
@@ -200,6 +250,15 @@ export class RecordReader {
     }
     return `${out}}`;
   }
+}
+
+function isBlank(v: JsonValue): boolean {
+  return v === null || (typeof v === 'string' && v.trim() === '');
+}
+
+function sameText(a: JsonValue, b: JsonValue): boolean {
+  if (typeof a === 'string' && typeof b === 'string') return a === b;
+  return a instanceof JsonNumber && b instanceof JsonNumber && a.text === b.text;
 }
 
 function isEmptyContainer(v: JsonValue): boolean {

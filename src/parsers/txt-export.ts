@@ -11,8 +11,8 @@ import type { Readable } from 'node:stream';
 import { JsonObject, toJsonText } from './json-tree.js';
 import { ParseContext, type ParseOptions } from './parse-context.js';
 import { type RecordLoc, RecordReader } from './record-reader.js';
-import type { LiveSessionRow, ParseEvent } from './records.js';
-import { mapListRecord, mapProfile, mapSettings, mapWatchLive, purchasePartOf } from './row-mappers.js';
+import type { ParseEvent, TableName } from './records.js';
+import { emitRecord, mapValues, mapWatchLive, purchasePartOf, splitItems } from './row-mappers.js';
 import { findFavoriteOther, findSection, type SectionDef, sectionTargets, type Target } from './sections.js';
 import { ExportTextDecoder } from './text-decoder.js';
 import { type LineSink, LineSplitter, MessageLines, RecordLines } from './txt-lines.js';
@@ -35,15 +35,32 @@ function recordHandler(cx: ParseContext, def: SectionDef, path: string): LineSin
 
   if (content.kind === 'settings') {
     return new RecordLines(cx, path, true, (rec) => {
-      for (const row of mapSettings(cx, rec, path)) cx.record('settings', '', row);
+      for (const row of mapValues(cx, rec, path)) cx.record('settings', '', row);
     });
   }
   const targets = sectionTargets(def);
-  const first: Target | undefined = targets[0];
+  const first: Target | undefined = (content.kind === 'containers' ? content.txt : undefined) ?? targets[0];
   if (first?.kind === 'chats') return new MessageLines(cx, path, first.part);
   if (first?.kind === 'tako') return new MessageLines(cx, path, 'tako');
-  if (first?.kind === 'profile') {
-    // One profile, whatever blank lines split it into.
+  if (first?.kind === 'values') {
+    const table = first.table as TableName;
+    return new RecordLines(cx, path, true, (rec) => {
+      for (const row of mapValues(cx, rec, path)) cx.record(table, first.part, row as never);
+    });
+  }
+  if (first?.kind === 'items') {
+    const table = first.table as TableName;
+    return new RecordLines(cx, path, false, (rec) => {
+      for (const value of rec.values) {
+        for (const item of splitItems(cx, value, path)) {
+          cx.record(table, first.part, { [first.column]: item } as never);
+        }
+      }
+    });
+  }
+  if (first?.kind === 'record') {
+    // One record, whatever blank lines split it into.
+    const table = first.table as TableName;
     const merged = new JsonObject();
     const sink = new RecordLines(cx, path, false, (rec, at) => {
       if (merged.size === 0) line = at;
@@ -54,7 +71,7 @@ function recordHandler(cx: ParseContext, def: SectionDef, path: string): LineSin
       line: (text, n) => sink.line(text, n),
       end: () => {
         sink.end();
-        if (merged.size > 0) cx.record('profile', '', mapProfile(cx, reader, merged, loc));
+        if (merged.size > 0) emitRecord(cx, table, first.part, reader, merged, loc);
       },
     };
   }
@@ -70,8 +87,7 @@ function recordHandler(cx: ParseContext, def: SectionDef, path: string): LineSin
           mapWatchLive(cx, reader, roomId, entry, loc);
           return;
         }
-        const row = mapListRecord('live_sessions', 'watch_live', reader, entry, loc) as LiveSessionRow | null;
-        if (row !== null) cx.record('live_sessions', 'watch_live', row);
+        emitRecord(cx, 'live_sessions', 'watch_live', reader, entry, loc);
         if (entry.get('Comments') !== undefined) {
           const where = `${path}:${at}`;
           cx.warn(
@@ -84,7 +100,11 @@ function recordHandler(cx: ParseContext, def: SectionDef, path: string): LineSin
       LIVE_COMMENT_KEYS,
     );
   }
-  const lists = targets.filter((t): t is Extract<Target, { kind: 'records' }> => t.kind === 'records');
+  const lists =
+    first?.kind === 'records' && first !== targets[0]
+      ? [first]
+      : targets.filter((t): t is Extract<Target, { kind: 'records' }> => t.kind === 'records');
+  if (lists.length === 0) return rawHandler(cx, path);
   return new RecordLines(cx, path, false, (rec, at) => {
     line = at;
     let target = lists[0]!;
@@ -92,8 +112,7 @@ function recordHandler(cx: ParseContext, def: SectionDef, path: string): LineSin
       const part = purchasePartOf(rec);
       target = lists.find((t) => t.part === part) ?? target;
     }
-    const row = mapListRecord(target.table, target.part, reader, rec, loc);
-    if (row !== null) cx.record(target.table, target.part, row);
+    emitRecord(cx, target.table as TableName, target.part, reader, rec, loc);
   });
 }
 
@@ -192,6 +211,7 @@ function handlerFor(cx: ParseContext, memberPath: string): LineSink {
   }
   cx.section(def, path);
   if (def.content.kind === 'raw') return rawHandler(cx, path);
+  if (def.content.kind === 'containers' && sectionTargets(def).length === 0) return rawHandler(cx, path);
   return recordHandler(cx, def, path);
 }
 

@@ -6,8 +6,15 @@
  */
 import { JsonObject } from './json-tree.js';
 import { type ParseContext, preview } from './parse-context.js';
-import type { DmMessageRow } from './records.js';
-import { isEmptyText, normalizeTimestamp, normKey, peerFromChatKey, videoIdFromMessage } from './values.js';
+import type { TableRows } from './records.js';
+import {
+  isEmptyText,
+  isUnknownDate,
+  normalizeTimestamp,
+  normKey,
+  peerFromChatKey,
+  videoIdFromMessage,
+} from './values.js';
 
 /** Receives lines one at a time; `end` after the last. */
 export interface LineSink {
@@ -137,7 +144,7 @@ const MESSAGE_LINE = /^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})(?:\s*UTC)?(?:\s+
 /** `Direct Messages.txt`: conversations with one line per message (continuation lines allowed). */
 export class MessageLines implements LineSink {
   private conversation: string | null = null;
-  private pending: DmMessageRow | null = null;
+  private pending: TableRows['dm_messages'] | null = null;
   private blankLines = 0;
 
   constructor(
@@ -190,8 +197,19 @@ export class MessageLines implements LineSink {
 
   private startMessage(date: string, rest: string, lineNo: number): void {
     const where = `${this.path}:${lineNo}`;
-    const sent_at = normalizeTimestamp(date);
-    if (sent_at === undefined) throw this.cx.badDate(date, where);
+    // The line pattern only matches date-shaped text; a date TikTok did not know is kept and counted.
+    let sent_at: string | null = normalizeTimestamp(date) ?? null;
+    let extra: string | null = null;
+    if (sent_at === null || isUnknownDate(sent_at)) {
+      this.cx.warnField(
+        sent_at === null ? 'bad_date' : 'unknown_date',
+        `The message at \`${where}\` in \`${this.cx.member}\` is dated \`${date}\`, which is not a date TikTok knew; the date was left empty and the original kept in \`extra\`.`,
+        this.path,
+        'Date',
+      );
+      sent_at = null;
+      extra = JSON.stringify({ Date: date });
+    }
     if (this.conversation === null) {
       this.cx.warnOnce(
         `orphan\0${this.path}`,
@@ -218,7 +236,7 @@ export class MessageLines implements LineSink {
       sender: sender === null || isEmptyText(sender) ? null : sender.trim(),
       content,
       video_id: null,
-      extra: null,
+      extra,
     };
     this.blankLines = 0;
   }

@@ -11,17 +11,23 @@ export function normKey(key: string): string {
   return key.toLowerCase().replace(/[^a-z0-9]+/g, '');
 }
 
-/** `""`, `N/A`, `None` (any case, surrounding spaces ignored) are how the export writes "no value". */
+/**
+ * `""`, `N/A`, `None`, `null` (any case, surrounding spaces ignored) are how the export writes "no
+ * value". All but `""` are placeholders whose original the value policy keeps (record-reader.ts).
+ */
 export function isEmptyText(value: string): boolean {
   if (value.length === 0) return true;
-  if (value.length > 6) return false;
+  if (value.length > 8) return false;
   const t = value.trim().toLowerCase();
-  return t === '' || t === 'n/a' || t === 'none';
+  return t === '' || t === 'n/a' || t === 'none' || t === 'null';
 }
 
-/** Removes NUL characters (Postgres rejects them in text and JSON). */
-export function stripNul(value: string): string {
-  return value.replace(/\0/g, '');
+/**
+ * True for a date TikTok did not know: it writes the Unix epoch (`1970-01-01 00:00:00`) or one
+ * second before it (`1969-12-31 23:59:59`), and no TikTok record predates 2000.
+ */
+export function isUnknownDate(iso: string): boolean {
+  return iso < '2000-01-01';
 }
 
 /** Value of the decimal digits in `s[from, to)`, or -1 when one is not a digit. */
@@ -41,7 +47,7 @@ function daysInMonth(year: number, month: number): number {
 }
 
 function validDate(year: number, month: number, day: number): boolean {
-  return year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
 }
 
 const ZONE_SUFFIX = /^(?:\.(\d{1,9}))?\s*(?:UTC|GMT|Z|[+-]00:?00)?$/i;

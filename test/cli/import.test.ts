@@ -20,8 +20,6 @@ function capture(): Output & { stdout: string[]; stderr: string[] } {
   };
 }
 
-const json = (value: unknown) => JSON.stringify(value);
-
 describe('tiktok-sync import', () => {
   let database: TestDatabase;
   let dir: string;
@@ -125,30 +123,28 @@ describe('tiktok-sync import', () => {
       'archive_invalid_json',
     ],
     [
-      'a string where a list belongs',
+      'a trailing comma (a hand-edited export)',
       async () =>
         zipBytes([
           {
             name: 'user_data_tiktok.json',
-            data: json({ 'Your Activity': { 'Watch History': { VideoList: 'nope' } } }),
+            data: '{"Your Activity":{"Watch History":{"VideoList":[{"Date":"2024-01-01 00:00:00","Link":"x"},]}}}',
           },
         ]),
-      /list/i,
-      'archive_wrong_type',
+      /JSON/,
+      'archive_invalid_json',
     ],
     [
-      'a bad date',
+      'a JSON member cut short',
       async () =>
         zipBytes([
           {
             name: 'user_data_tiktok.json',
-            data: json({
-              'Your Activity': { 'Watch History': { VideoList: [{ Date: 'yesterday-ish', Link: 'x' }] } },
-            }),
+            data: '{"Your Activity":{"Watch History":{"VideoList":[{"Date":"2024-01-01 00:00:00","Link":"x"}',
           },
         ]),
-      /date/i,
-      'archive_bad_date',
+      /ends before/i,
+      'archive_invalid_json',
     ],
     [
       'a zip bomb',

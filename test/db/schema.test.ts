@@ -13,13 +13,18 @@ describe('schema', () => {
 
   it('has a table with matching column types for every table spec the loader writes', async () => {
     const { rows } = await database.pool.query<{
+      table_schema: string;
       table_name: string;
       column_name: string;
       data_type: string;
     }>(
-      `select table_name, column_name, data_type from information_schema.columns where table_schema = 'tiktok'`,
+      `select c.table_schema, c.table_name, c.column_name, c.data_type
+       from information_schema.columns c
+       join information_schema.tables t using (table_schema, table_name)
+       where c.table_schema in ('tiktok', 'tiktok_private') and t.table_type = 'BASE TABLE'`,
     );
     const types = new Map(rows.map((r) => [`${r.table_name}.${r.column_name}`, r.data_type]));
+    const schemas = new Map(rows.map((r) => [r.table_name, r.table_schema]));
     const pgType = {
       text: 'text',
       timestamptz: 'timestamp with time zone',
@@ -34,14 +39,49 @@ describe('schema', () => {
         );
       }
       if (spec.partColumn) expect(types.get(`${spec.table}.${spec.partColumn}`)).toBe('text');
+      expect(schemas.get(spec.table), spec.table).toBe(spec.schema);
     }
+  });
+
+  it('has no data table or column that the catalog does not declare', async () => {
+    const { rows } = await database.pool.query<{ table_name: string; column_name: string }>(
+      `select c.table_name, c.column_name
+       from information_schema.columns c
+       join information_schema.tables t using (table_schema, table_name)
+       where c.table_schema in ('tiktok', 'tiktok_private') and t.table_type = 'BASE TABLE'
+         and c.table_name not in ('profile_snapshots', 'raw_sections', 'refused_records')`,
+    );
+    const bookkeeping = new Set([
+      'account_id',
+      'record_key',
+      'occurrence',
+      'row_hash',
+      'first_seen_at',
+      'first_seen_run_id',
+      'updated_at',
+      'updated_run_id',
+      'removed_at',
+      'removed_run_id',
+    ]);
+    const declared = new Set<string>();
+    for (const spec of Object.values(TABLE_SPECS)) {
+      for (const column of spec.columns) declared.add(`${spec.table}.${column.name}`);
+      if (spec.partColumn) declared.add(`${spec.table}.${spec.partColumn}`);
+    }
+    const undeclared = rows
+      .filter((r) => !bookkeeping.has(r.column_name))
+      .map((r) => `${r.table_name}.${r.column_name}`)
+      .filter((name) => !declared.has(name));
+    expect(undeclared).toEqual([]);
+    const tables = new Set(rows.map((r) => r.table_name));
+    expect([...tables].sort()).toEqual(Object.keys(TABLE_SPECS).sort());
   });
 
   it('comments every table, view and column of the data schema', async () => {
     const { rows } = await database.pool.query<{ what: string }>(
       `select c.relname || coalesce('.' || a.attname, '') as what
        from pg_class c
-       join pg_namespace n on n.oid = c.relnamespace and n.nspname in ('tiktok', 'tiktok_sync')
+       join pg_namespace n on n.oid = c.relnamespace and n.nspname in ('tiktok', 'tiktok_sync', 'tiktok_private')
        left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
        where c.relkind in ('r', 'v') and c.relname not like 'kysely%'
          and (case when a.attname is null then obj_description(c.oid, 'pg_class')
@@ -55,7 +95,7 @@ describe('schema', () => {
     const { rows } = await database.pool.query<{ name: string; first: string }>(
       `select con.conname as name, a.attname as first
        from pg_constraint con
-       join pg_namespace n on n.oid = con.connamespace and n.nspname = 'tiktok'
+       join pg_namespace n on n.oid = con.connamespace and n.nspname in ('tiktok', 'tiktok_private')
        join pg_attribute a on a.attrelid = con.conrelid and a.attnum = con.conkey[1]
        where con.contype in ('p', 'u')`,
     );

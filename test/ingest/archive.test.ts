@@ -293,15 +293,28 @@ describe('archive', () => {
     expect(error.message).toContain('Your Activity/Watch History/VideoList');
   });
 
-  it('passes wrong types and bad dates through as their own errors', async () => {
+  it('reads past wrong types and bad dates, keeping what it cannot read', async () => {
     const wrong = JSON.stringify({ 'Your Activity': { 'Watch History': { VideoList: 'nope' } } });
-    expect((await openFails(await zipBytes([{ name: 'u.json', data: wrong }]))).code).toBe(
-      'archive_wrong_type',
+    const kept = await readAll(
+      await openArchive(await writeZip(await zipBytes([{ name: 'u.json', data: wrong }]))),
     );
+    expect(kept.filter((e) => e.kind === 'raw')).toEqual([
+      { kind: 'raw', path: 'Your Activity/Watch History/VideoList', json: '"nope"' },
+    ]);
     const date = JSON.stringify({
       'Your Activity': { 'Watch History': { VideoList: [{ Date: 'soon', Link: 'x' }] } },
     });
-    expect((await openFails(await zipBytes([{ name: 'u.json', data: date }]))).code).toBe('archive_bad_date');
+    const events = await readAll(
+      await openArchive(await writeZip(await zipBytes([{ name: 'u.json', data: date }]))),
+    );
+    expect(records(events).map((e) => e.row)).toEqual([
+      { watched_at: null, video_id: null, link: 'x', title: null, extra: '{"Date":"soon"}' },
+    ]);
+    expect(
+      events
+        .filter((e) => e.kind === 'warning')
+        .map((e) => [(e as WarningEvent).code, (e as WarningEvent).field]),
+    ).toEqual([['bad_date', 'Date']]);
   });
 
   it('stores members uncompressed as well as deflated', async () => {

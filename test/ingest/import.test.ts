@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTo } from '../../src/db/connect.js';
 import { DEFAULT_ARCHIVE_LIMITS } from '../../src/ingest/archive.js';
 import { importArchive } from '../../src/ingest/import-archive.js';
+import { qualified } from '../../src/ingest/tables.js';
 import { silentLogger } from '../../src/logger.js';
 import { TABLE_NAMES } from '../../src/parsers/records.js';
 import {
@@ -64,7 +65,7 @@ describe('importArchive', () => {
     const counts: Record<string, number> = {};
     for (const table of TABLE_NAMES) {
       const { rows } = await database.pool.query(
-        `select count(*)::int as n from tiktok.${table} t join tiktok.accounts a using (account_id)
+        `select count(*)::int as n from ${qualified(table)} t join tiktok.accounts a using (account_id)
          where a.name = $1 and t.removed_at is null`,
         [account],
       );
@@ -76,7 +77,7 @@ describe('importArchive', () => {
   /** The natural keys stored for an account, to compare two imports of the same data. */
   async function keys(account: string, table: string): Promise<string[]> {
     const { rows } = await database.pool.query(
-      `select record_key || ':' || occurrence as k from tiktok.${table} t join tiktok.accounts a using (account_id)
+      `select record_key || ':' || occurrence as k from ${qualified(table)} t join tiktok.accounts a using (account_id)
        where a.name = $1 and t.removed_at is null order by 1`,
       [account],
     );
@@ -97,7 +98,7 @@ describe('importArchive', () => {
     // Modeled sections produced rows; unmodeled ones were kept raw, nothing dropped.
     expect(counts.watch_history).toBeGreaterThan(100);
     const raw = await database.pool.query(
-      'select count(*)::int as n from tiktok.raw_sections r join tiktok.accounts a using (account_id) where a.name = $1',
+      'select count(*)::int as n from tiktok_private.raw_sections r join tiktok.accounts a using (account_id) where a.name = $1',
       [account],
     );
     expect(raw.rows[0].n).toBeGreaterThan(0);

@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ArchiveError } from '../../src/errors.js';
 import type { ParseEvent, RecordEvent, SectionEvent, WarningEvent } from '../../src/parsers/records.js';
 import { parseTxtExport, txtSectionPath } from '../../src/parsers/txt-export.js';
 
@@ -128,7 +127,7 @@ describe('txt-export', () => {
     );
     expect(rows(hashtags, 'hashtags')).toEqual([
       { name: 'dance', link: 'https://www.tiktok.com/tag/dance', extra: null },
-      { name: 'food', link: null, extra: null },
+      { name: 'food', link: null, extra: '{"Hashtag Link":"N/A"}' },
     ]);
   });
 
@@ -167,8 +166,8 @@ describe('txt-export', () => {
   it('reads followers, following and the block list', async () => {
     const text = 'Date: 2023-12-01 00:00:00\nUsername: fan_1\n\nDate: 2023-12-02 00:00:00\nUsername: fan_2\n';
     expect(rows(await parse('Activity/Follower.txt', text), 'followers')).toEqual([
-      { at: '2023-12-01T00:00:00Z', username: 'fan_1', extra: null },
-      { at: '2023-12-02T00:00:00Z', username: 'fan_2', extra: null },
+      { followed_at: '2023-12-01T00:00:00Z', username: 'fan_1', extra: null },
+      { followed_at: '2023-12-02T00:00:00Z', username: 'fan_2', extra: null },
     ]);
     expect(rows(await parse('Activity/Following.txt', text), 'following')).toHaveLength(2);
     expect(rows(await parse('App Settings/Block List.txt', text), 'blocks')).toHaveLength(2);
@@ -198,7 +197,7 @@ describe('txt-export', () => {
         device_system: 'Android 14',
         network_type: 'Wi-Fi',
         carrier: null,
-        extra: null,
+        extra: '{"Carrier":"N/A"}',
       },
     ]);
     const purchases = await parse(
@@ -376,12 +375,12 @@ describe('txt-export', () => {
   });
 
   it('keeps unmodeled and unknown files raw as a JSON array of records', async () => {
-    const status = await parse('Activity/Status.txt', 'Resolution: 1080*1920\nApp Version: 33.1.4\n');
-    expect(status).toEqual([
+    const donations = await parse('Activity/Donation.txt', 'Date: 2024-01-01 00:00:00\nAmount: 5\n');
+    expect(donations).toEqual([
       {
         kind: 'raw',
-        path: 'Activity/Status.txt',
-        json: '[{"Resolution":"1080*1920","App Version":"33.1.4"}]',
+        path: 'Activity/Donation.txt',
+        json: '[{"Date":"2024-01-01 00:00:00","Amount":"5"}]',
       },
     ]);
     const unknown = await parse('Mystery/Holo.txt', 'A: 1\n\nA: 2\n');
@@ -389,7 +388,56 @@ describe('txt-export', () => {
     expect(unknown[0]).toMatchObject({ code: 'unknown_section', path: 'Mystery/Holo.txt' });
     expect(unknown[1]).toMatchObject({ json: '[{"A":"1"},{"A":"2"}]' });
     const empty = await parse('TikTok Shopping/Vouchers.txt', '');
-    expect(empty).toEqual([{ kind: 'raw', path: 'TikTok Shopping/Vouchers.txt', json: '[]' }]);
+    expect(empty).toEqual([
+      { kind: 'section', table: 'shop_vouchers', part: '', path: 'TikTok Shopping/Vouchers.txt' },
+    ]);
+  });
+
+  it('reads the sections that used to be kept raw into their tables', async () => {
+    const status = await parse('Activity/Status.txt', 'Resolution: 1080*1920\nApp Version: 33.1.4\n');
+    expect(rows(status, 'devices')).toEqual([
+      {
+        resolution: '1080*1920',
+        app_version: '33.1.4',
+        idfa: null,
+        gaid: null,
+        android_id: null,
+        idfv: null,
+        uid: null,
+        did: null,
+        web_id: null,
+        extra: null,
+      },
+    ]);
+    const off = await parse(
+      'Ads and data/Off TikTok Activity.txt',
+      'TimeStamp: 2024-01-01 10:00:00\nSource: shop.example\nEvent: Purchase\n\nTimeStamp: 1970-01-01 00:00:00\nSource: app.example\nEvent: Launch\n',
+    );
+    expect(rows(off, 'off_tiktok_activity')).toEqual([
+      { happened_at: '2024-01-01T10:00:00Z', source: 'shop.example', event: 'Purchase', extra: null },
+      {
+        happened_at: null,
+        source: 'app.example',
+        event: 'Launch',
+        extra: '{"TimeStamp":"1970-01-01 00:00:00"}',
+      },
+    ]);
+    const interests = await parse(
+      'Ads and data/Ad Interests.txt',
+      'Ad Interest Categories: Food | Travel|Games\n',
+    );
+    expect(rows(interests, 'ad_interests')).toEqual([
+      { interest: 'Food' },
+      { interest: 'Travel' },
+      { interest: 'Games' },
+    ]);
+    const location = await parse(
+      'Activity/Most Recent Location Data.txt',
+      'Date: 2024-03-01 08:00:00\nGps Data: 52.52, 13.40\nLast Region: DE\n',
+    );
+    expect(rows(location, 'locations')).toEqual([
+      { recorded_at: '2024-03-01T08:00:00Z', gps: '52.52, 13.40', last_region: 'DE', extra: null },
+    ]);
   });
 
   it('puts unknown keys into extra with a warning', async () => {
@@ -416,19 +464,26 @@ describe('txt-export', () => {
     expect(await parse('Direct Messages/Direct Messages.txt', text, 3)).toEqual(whole);
   });
 
-  it('fails with archive_bad_date for a record date it cannot read', async () => {
-    await expect(parse('Activity/Like List.txt', 'Date: yesterday\nLink: x\n')).rejects.toSatisfy(
-      (e: unknown) =>
-        e instanceof ArchiveError &&
-        e.code === 'archive_bad_date' &&
-        e.message.includes('`Activity/Like List.txt:1/Date`') &&
-        e.message.includes(`\`${ROOT}/Activity/Like List.txt\``),
-    );
+  it('leaves a record date it cannot read empty, kept in extra and counted', async () => {
+    const events = await parse('Activity/Like List.txt', 'Date: yesterday\nLink: x\n');
+    expect(rows(events, 'likes')).toEqual([
+      { liked_at: null, video_id: null, link: 'x', extra: '{"Date":"yesterday"}' },
+    ]);
+    expect(warnings(events).map((w) => [w.code, w.path, w.field])).toEqual([
+      ['bad_date', 'Activity/Like List.txt', 'Date'],
+    ]);
+    expect(warnings(events)[0]!.message).toContain(`\`${ROOT}/Activity/Like List.txt\``);
   });
 
-  it('fails with archive_bad_date for a message date it cannot read', async () => {
-    await expect(
-      parse('Direct Messages/Direct Messages.txt', '>>> Chat History with a::\n2024-13-45 10:00:00 a: hi\n'),
-    ).rejects.toMatchObject({ code: 'archive_bad_date' });
+  it('keeps a message whose date TikTok did not know, without the date', async () => {
+    const events = await parse(
+      'Direct Messages/Direct Messages.txt',
+      '>>> Chat History with a::\n1969-12-31 23:59:59 a: hi\n2024-13-45 10:00:00 a: ho\n',
+    );
+    expect(rows(events, 'dm_messages', 'direct').map((r) => [r.sent_at, r.content, r.extra])).toEqual([
+      [null, 'hi', '{"Date":"1969-12-31 23:59:59"}'],
+      [null, 'ho', '{"Date":"2024-13-45 10:00:00"}'],
+    ]);
+    expect(warnings(events).map((w) => w.code)).toEqual(['unknown_date', 'bad_date']);
   });
 });

@@ -8,6 +8,7 @@ import { StageFailedError } from '../../src/errors.js';
 import { DEFAULT_ARCHIVE_LIMITS } from '../../src/ingest/archive.js';
 import { type ImportResult, importArchive } from '../../src/ingest/import-archive.js';
 import type { QuarantineReason } from '../../src/ingest/quarantine.js';
+import { qualified } from '../../src/ingest/tables.js';
 import { silentLogger } from '../../src/logger.js';
 import { generateUser, writeExport } from '../../src/synthetic/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -112,18 +113,6 @@ const REFUSED: [string, () => Promise<Buffer>, string, 'import' | 'sync'][] = [
         { name: DATA, data: `${watch([{ Date: '2024-01-01 00:00:00', Link: VIDEO }]).slice(0, -5)}, oops` },
       ]),
     'archive_invalid_json',
-    'import',
-  ],
-  [
-    'a string where a list belongs',
-    async () => zipOf([{ name: DATA, data: watch('nope') }]),
-    'archive_wrong_type',
-    'import',
-  ],
-  [
-    'a bad date',
-    async () => zipOf([{ name: DATA, data: watch([{ Date: '2024-02-30 00:00:00', Link: VIDEO }]) }]),
-    'archive_bad_date',
     'import',
   ],
   [
@@ -304,13 +293,41 @@ describe('bad inputs', () => {
 describe('odd but readable inputs', () => {
   async function rows(account: string, table: string, columns: string): Promise<Record<string, unknown>[]> {
     const { rows } = await accepting.pool.query(
-      `select ${columns} from tiktok.${table} t join tiktok.accounts a using (account_id) where a.name = $1 order by 1`,
+      `select ${columns} from ${qualified(table)} t join tiktok.accounts a using (account_id) where a.name = $1 order by 1`,
       [account],
     );
     return rows;
   }
 
   const warningCodes = (result: ImportResult) => result.warnings.map((w) => w.code);
+
+  it('keeps a string where a list belongs raw, and imports the rest', async () => {
+    const file = await write(zipOf([{ name: DATA, data: watch('nope') }]));
+    const result = await load(accepting, file, 'shape');
+    expect(warningCodes(result)).toEqual(['unexpected_shape']);
+    const { rows: raw } = await accepting.pool.query(
+      `select path, content from tiktok_private.raw_sections r join tiktok.accounts a using (account_id) where a.name = 'shape'`,
+    );
+    expect(raw).toEqual([{ path: 'Your Activity/Watch History/VideoList', content: 'nope' }]);
+  });
+
+  it('stores a record with an impossible date without the date, the original in extra', async () => {
+    const file = await write(
+      zipOf([{ name: DATA, data: watch([{ Date: '2024-02-30 00:00:00', Link: VIDEO }]) }]),
+    );
+    const result = await load(accepting, file, 'dates');
+    expect(result.warnings).toEqual([
+      expect.objectContaining({
+        code: 'bad_date',
+        path: 'Your Activity/Watch History/VideoList',
+        field: 'Date',
+        count: 1,
+      }),
+    ]);
+    expect(await rows('dates', 'watch_history', 'watched_at, link, extra')).toEqual([
+      { watched_at: null, link: VIDEO, extra: { Date: '2024-02-30 00:00:00' } },
+    ]);
+  });
 
   it('stores a 50 MB single string, within a memory bound', async () => {
     const text = incompressible(50 * MB);

@@ -53,9 +53,9 @@ export async function dataChecksums(url: string): Promise<Record<string, TableCh
   await client.connect();
   try {
     const { rows: columns } = await client.query<{ table_name: string; column_name: string }>(
-      `select c.table_name, c.column_name from information_schema.columns c
+      `select c.table_schema || '.' || c.table_name as table_name, c.column_name from information_schema.columns c
          join information_schema.tables t using (table_schema, table_name)
-        where c.table_schema = 'tiktok' and t.table_type = 'BASE TABLE'
+        where c.table_schema in ('tiktok', 'tiktok_private') and t.table_type = 'BASE TABLE'
         order by c.table_name, c.ordinal_position`,
     );
     const tables = new Map<string, string[]>();
@@ -69,7 +69,7 @@ export async function dataChecksums(url: string): Promise<Record<string, TableCh
     for (const [table, expressions] of tables) {
       const { rows } = await client.query<{ n: number; md5: string | null }>(
         `select count(*)::int as n, md5(string_agg(x, E'\\n' order by x)) as md5
-           from (select row(${expressions.join(', ')})::text as x from tiktok.${table} t) rows`,
+           from (select row(${expressions.join(', ')})::text as x from ${table} t) rows`,
       );
       result[table] = { rows: rows[0]!.n, md5: rows[0]!.md5 ?? 'empty' };
     }
