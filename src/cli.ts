@@ -217,11 +217,16 @@ export async function main(
 
   program
     .command('grant-analyst')
-    .description('let a Postgres role read schema tiktok (data and views) and nothing else')
+    .description(
+      'let a Postgres role read schema tiktok (data and views) and nothing else; tiktok_private (contact data, places, payments, raw sections) only with --include-private',
+    )
     .argument('<role>', 'the role; created NOLOGIN if missing')
-    .action(async (role: string) => {
+    .option('--include-private', 'also grant schema tiktok_private', false)
+    .action(async (role: string, opts: { includePrivate: boolean }) => {
       const { config, logger } = context();
-      await withDatabase(config, logger, controller.signal, (ctx) => cmdGrantAnalyst(ctx, output, role));
+      await withDatabase(config, logger, controller.signal, (ctx) =>
+        cmdGrantAnalyst(ctx, output, role, { includePrivate: opts.includePrivate }),
+      );
     });
 
   registerRunCommand(program, {

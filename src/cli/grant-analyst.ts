@@ -12,15 +12,30 @@ export interface GrantOutcome {
   created: boolean;
   /** Tables and views of schema `tiktok` it may read. */
   relations: number;
+  /** Whether it may read schema `tiktok_private` too. */
+  includesPrivate: boolean;
+}
+
+export interface GrantOptions {
+  /** Also grant schema `tiktok_private` (contact data, places, payment data, raw sections). */
+  includePrivate?: boolean;
 }
 
 /**
  * Makes `role` a read-only analyst: USAGE on schema `tiktok` and SELECT on all its tables and views,
  * also on tables created later (default privileges of the role that runs this, which should be the
  * one that runs the migrations); nothing on `tiktok_sync`, where the encrypted tokens are, and no
- * right to write anywhere. Creates the role (NOLOGIN) when it does not exist. Idempotent.
+ * right to write anywhere. Schema `tiktok_private` (addresses, phone numbers, emails, precise
+ * locations, payment data, raw sections) is granted only with `includePrivate`, and revoked
+ * otherwise, so running it again without the option takes that access back. Creates the role
+ * (NOLOGIN) when it does not exist. Idempotent.
  */
-export async function grantAnalyst(pool: pg.Pool, role: string): Promise<GrantOutcome> {
+export async function grantAnalyst(
+  pool: pg.Pool,
+  role: string,
+  options: GrantOptions = {},
+): Promise<GrantOutcome> {
+  const includePrivate = options.includePrivate === true;
   if (!ROLE_NAME.test(role)) {
     throw new ConfigError(
       'role_name_invalid',
@@ -44,29 +59,57 @@ export async function grantAnalyst(pool: pg.Pool, role: string): Promise<GrantOu
       grant select on all tables in schema tiktok to ${quoted};
       alter default privileges in schema tiktok grant select on tables to ${quoted};
     `);
+    await client.query(
+      includePrivate
+        ? `
+      revoke create on schema tiktok_private from ${quoted};
+      revoke all on all tables in schema tiktok_private from ${quoted};
+      grant usage on schema tiktok_private to ${quoted};
+      grant select on all tables in schema tiktok_private to ${quoted};
+      alter default privileges in schema tiktok_private grant select on tables to ${quoted};`
+        : `
+      alter default privileges in schema tiktok_private revoke all on tables from ${quoted};
+      revoke all on all tables in schema tiktok_private from ${quoted};
+      revoke all on schema tiktok_private from ${quoted};`,
+    );
     // Rights can also come through PUBLIC or role membership: the promise is checked, not assumed.
-    const { rows } = await client.query<{ tokens: boolean; write: boolean; relations: number }>(
+    const { rows } = await client.query<{
+      tokens: boolean;
+      write: boolean;
+      private: boolean;
+      relations: number;
+    }>(
       `select
          has_table_privilege($1, 'tiktok_sync.credentials', 'select') as tokens,
          exists (
            select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-           where n.nspname = 'tiktok' and c.relkind in ('r', 'p')
+           where n.nspname in ('tiktok', 'tiktok_private') and c.relkind in ('r', 'p')
              and has_table_privilege($1, c.oid, 'insert,update,delete,truncate')
          ) as write,
+         exists (
+           select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = 'tiktok_private' and c.relkind in ('r', 'p', 'v', 'm')
+             and has_table_privilege($1, c.oid, 'select')
+         ) as private,
          (select count(*)::int from pg_class c join pg_namespace n on n.oid = c.relnamespace
            where n.nspname = 'tiktok' and c.relkind in ('r', 'p', 'v', 'm')
              and has_table_privilege($1, c.oid, 'select')) as relations`,
       [role],
     );
     const check = rows[0]!;
-    if (check.tokens || check.write) {
+    if (check.tokens || check.write || (check.private && !includePrivate)) {
+      const what = check.tokens
+        ? 'can read tiktok_sync.credentials'
+        : check.write
+          ? 'can write to tables of schema tiktok'
+          : 'can read schema tiktok_private';
       throw new ConfigError(
         'role_not_read_only',
-        `Role \`${role}\` ${check.tokens ? 'can read tiktok_sync.credentials' : 'can write to tables of schema tiktok'} through another grant (PUBLIC or a role it belongs to); nothing was changed. Remove that grant and run this again.`,
+        `Role \`${role}\` ${what} through another grant (PUBLIC or a role it belongs to); nothing was changed. Remove that grant and run this again.`,
       );
     }
     await client.query('commit');
-    return { created, relations: check.relations };
+    return { created, relations: check.relations, includesPrivate: includePrivate };
   } catch (error) {
     await client.query('rollback').catch(() => {});
     throw error;
@@ -76,10 +119,20 @@ export async function grantAnalyst(pool: pg.Pool, role: string): Promise<GrantOu
 }
 
 /** `tiktok-sync grant-analyst <role>`: what {@link grantAnalyst} does, and how to use the role. */
-export async function cmdGrantAnalyst(context: CommandContext, output: Output, role: string): Promise<void> {
-  const outcome = await grantAnalyst(context.database.pool, role);
+export async function cmdGrantAnalyst(
+  context: CommandContext,
+  output: Output,
+  role: string,
+  options: GrantOptions = {},
+): Promise<void> {
+  const outcome = await grantAnalyst(context.database.pool, role, options);
   output.out(
     `Role \`${role}\`${outcome.created ? ' was created (NOLOGIN) and' : ''} can read the ${outcome.relations} tables and views of schema tiktok, and tables added later; it cannot see schema tiktok_sync (tokens, bookkeeping) or write anything.`,
+  );
+  output.out(
+    outcome.includesPrivate
+      ? 'It can also read schema tiktok_private: contact data, precise locations, payment data, raw sections and refused records.'
+      : 'It cannot read schema tiktok_private (contact data, precise locations, payment data, raw sections); --include-private grants it.',
   );
   if (outcome.created) {
     output.out(

@@ -618,7 +618,8 @@ export class JsonWalker {
       }
       case B_VALUES: {
         const t = target as Extract<Target, { kind: 'values' }>;
-        for (const row of mapValues(cx, value, path)) cx.record(t.table as TableName, t.part, row as never);
+        for (const row of mapValues(cx, value, path, false))
+          cx.record(t.table as TableName, t.part, row as never);
         return;
       }
       case B_ITEMS:

@@ -270,7 +270,13 @@ export function mapTako(cx: ParseContext, r: RecordReader, entry: JsonObject, lo
  * ` / `; lists (and objects inside lists) become JSON text; a `SettingsMap` wrapper adds nothing to
  * the key. Used for the settings and for every other map section.
  */
-export function mapValues(cx: ParseContext, value: JsonValue, path: string): TableRows['settings'][] {
+export function mapValues(
+  cx: ParseContext,
+  value: JsonValue,
+  path: string,
+  /** True when `value` is a whole section, whose `App`-like sibling keys carry no values. */
+  section = true,
+): TableRows['settings'][] {
   const rows: TableRows['settings'][] = [];
   const clean = (s: string) => cx.clean(s, () => path);
   const walk = (v: JsonValue, key: string, top: boolean): void => {
@@ -281,7 +287,7 @@ export function mapValues(cx: ParseContext, value: JsonValue, path: string): Tab
       }
       for (let i = 0; i < v.keys.length; i++) {
         const k = clean(v.keys[i]!);
-        if (top && isIgnoredSectionKey(k)) continue;
+        if (top && section && isIgnoredSectionKey(k)) continue;
         const transparent = top && normKey(k) === 'settingsmap';
         walk(v.values[i]!, transparent ? key : key === '' ? k : `${key} / ${k}`, transparent);
       }

@@ -124,6 +124,40 @@ describe('tiktok-sync grant-analyst', () => {
     expect(await denied('select * from tiktok_sync.accounts')).toBe('42501');
   });
 
+  it('keeps contact data, places, payments and raw sections apart unless asked for', async () => {
+    for (const table of [
+      'profile',
+      'raw_sections',
+      'refused_records',
+      'locations',
+      'shop_addresses',
+      'payment_methods',
+      'private_values',
+    ]) {
+      expect(await denied(`select * from tiktok_private.${table}`), table).toBe('42501');
+    }
+    // The analysts' profile is a view without email, phone and birth date.
+    const { rows, fields } = await analyst.query('select * from tiktok.profile');
+    expect(rows).toHaveLength(1);
+    expect(fields.map((f) => f.name)).not.toEqual(expect.arrayContaining(['email']));
+    expect(fields.map((f) => f.name)).toEqual(expect.arrayContaining(['username', 'follower_count']));
+    for (const column of ['email', 'phone', 'birth_date', 'extra']) {
+      expect(fields.map((f) => f.name)).not.toContain(column);
+    }
+    const locations = await database.pool.query('select count(*)::int as n from tiktok_private.locations');
+    expect(locations.rows[0].n).toBeGreaterThan(0);
+
+    expect((await grantAnalyst(database.pool, ROLE, { includePrivate: true })).includesPrivate).toBe(true);
+    const granted = await analyst.query('select email from tiktok_private.profile');
+    expect(granted.rows).toHaveLength(1);
+    expect(await denied("update tiktok_private.profile set email = 'x'")).toBe('42501');
+
+    // Granting again without the option takes it back.
+    await grantAnalyst(database.pool, ROLE);
+    expect(await denied('select email from tiktok_private.profile')).toBe('42501');
+    expect(await denied('select * from tiktok_private.raw_sections')).toBe('42501');
+  });
+
   it('refuses every write', async () => {
     expect(
       await denied(

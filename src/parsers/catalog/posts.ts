@@ -31,7 +31,8 @@ export const posts = defineTable({
     alternate_text: text('AlternateText'),
     cover_image: volatile(text('CoverImage')),
   },
-  key: ['posted_at'],
+  // The time identifies a post; one whose time TikTok did not know falls back to its id or title.
+  key: [['posted_at', 'video_id', 'title']],
   sections: [
     {
       id: 'posts',
