@@ -1,7 +1,7 @@
 import pg from 'pg';
 
 /**
- * Tuples inserted, updated and deleted in the `tiktok` data tables, from `pg_stat_user_tables`.
+ * Tuples inserted, updated and deleted in the data tables (schemas `tiktok` and `tiktok_private`), from `pg_stat_user_tables`.
  *
  * Backends report their counters when they go idle (at most once a second) and when they exit, so
  * this waits until the application's connections (application_name `tiktok-sync`) to the database
@@ -25,7 +25,7 @@ export async function dataTableWrites(url: string): Promise<number> {
     await client.query('select pg_stat_clear_snapshot()');
     const result = await client.query(
       `select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint as writes
-       from pg_stat_user_tables where schemaname = 'tiktok'`,
+       from pg_stat_user_tables where schemaname in ('tiktok', 'tiktok_private')`,
     );
     return Number(result.rows[0].writes);
   } finally {
