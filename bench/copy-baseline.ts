@@ -17,7 +17,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyField } from '../src/db/copy.js';
 import { DEFAULT_ARCHIVE_LIMITS, openArchive } from '../src/ingest/archive.js';
-import { TABLE_SPECS } from '../src/ingest/tables.js';
+import { qualified, TABLE_SPECS } from '../src/ingest/tables.js';
 import type { TableName } from '../src/parsers/records.js';
 import { BENCH_APPLICATION } from './protocol.js';
 
@@ -54,7 +54,7 @@ function fillerFor(column: ColumnInfo, accountId: string): Filler {
   }
   if (column.data_type === 'bigint' || column.data_type === 'integer') return () => '1';
   throw new Error(
-    `tiktok.${column.table_name}.${column.column_name} (${column.data_type}) is required and has no default; bench/copy-baseline.ts does not know how to fill it. Add a filler for it.`,
+    `${column.table_name}.${column.column_name} (${column.data_type}) is required and has no default; bench/copy-baseline.ts does not know how to fill it. Add a filler for it.`,
   );
 }
 
@@ -79,7 +79,7 @@ export async function writeCopyFiles(
       await client.query<ColumnInfo>(
         `select table_name, column_name, data_type,
            (is_nullable = 'NO' and column_default is null and is_generated = 'NEVER' and is_identity = 'NO') as required
-         from information_schema.columns where table_schema = 'tiktok' order by ordinal_position`,
+         from information_schema.columns where table_schema in ('tiktok', 'tiktok_private') order by ordinal_position`,
       )
     ).rows;
   } finally {
@@ -156,7 +156,7 @@ export async function loadCopyFiles(
   for (const table of manifest.tables) {
     const started = performance.now();
     const copy = client.query(
-      copyFrom(`copy tiktok.${table.table} (${table.columns.join(', ')}) from stdin`),
+      copyFrom(`copy ${qualified(table.table)} (${table.columns.join(', ')}) from stdin`),
     );
     await pipeline(createReadStream(table.file, { highWaterMark: 1 << 20 }), copy);
     perTableMs[table.table] = Math.round(performance.now() - started);
