@@ -133,7 +133,7 @@ export interface Sandbox {
 }
 
 /**
- * TikTok on loopback, following the documentation (tiktok-api.md §1–3, §6) rather than our client:
+ * TikTok on loopback, following the documentation (docs/tiktok-api.md §1–3, §6) rather than our client:
  * Login Kit consent with PKCE, token/refresh/revoke, Add/Check/Cancel/Download with the documented
  * validation and envelopes, signed webhooks, rate limits and injectable faults. Exports are rendered
  * from seeded synthetic users that evolve between requests.

@@ -129,7 +129,7 @@ export function userForNewRequest(account: SandboxAccount, nowMs: number): Synth
 
 /**
  * Which `.single` scopes an Add uses up, or undefined when the grant does not allow the categories
- * (tiktok-api.md §0). Ongoing scopes cover a category without being used up; otherwise
+ * (docs/tiktok-api.md §0). Ongoing scopes cover a category without being used up; otherwise
  * `portability.all.single` (the broadest) is used if granted, else one `<type>.single` per type.
  * How TikTok handles two typed single scopes in one request is UNVERIFIED.
  */

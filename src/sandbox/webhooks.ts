@@ -28,7 +28,7 @@ export interface WebhookSenderOptions {
 }
 
 /**
- * Sends webhooks the way TikTok documents them (tiktok-api.md §3): a JSON POST signed with
+ * Sends webhooks the way TikTok documents them (docs/tiktok-api.md §3): a JSON POST signed with
  * `TikTok-Signature: t=<unix s>,s=<hex HMAC-SHA256(client_secret, t + "." + body)>`, retried with
  * exponential backoff (on the sandbox clock) until a 200.
  */

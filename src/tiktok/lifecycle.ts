@@ -26,7 +26,7 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
-/** What each portability scope type lets Add ask for (tiktok-api.md §0). */
+/** What each portability scope type lets Add ask for (docs/tiktok-api.md §0). */
 const SCOPE_CATEGORIES: ReadonlyArray<readonly [type: string, categories: readonly Category[]]> = [
   ['activity', ['activity']],
   ['postsandprofile', ['video', 'profile']],

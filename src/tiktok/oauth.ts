@@ -8,7 +8,7 @@ import { Secret } from './secret.js';
 export const TIKTOK_API_BASE_URL = 'https://open.tiktokapis.com';
 export const TIKTOK_AUTH_BASE_URL = 'https://www.tiktok.com';
 
-/** The eight Data Portability scopes (tiktok-api.md §0). */
+/** The eight Data Portability scopes (docs/tiktok-api.md §0). */
 export const PORTABILITY_SCOPES = [
   'portability.all.single',
   'portability.all.ongoing',
@@ -108,7 +108,7 @@ const oauthErrorSchema = z.object({
 const TRANSIENT_OAUTH_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
 
 /**
- * TikTok Login Kit v2 (tiktok-api.md §2): the consent URL with PKCE and state, the code exchange,
+ * TikTok Login Kit v2 (docs/tiktok-api.md §2): the consent URL with PKCE and state, the code exchange,
  * refresh and revoke. Token requests are form-encoded and answer flat JSON, or
  * `{error, error_description, log_id}` on failure.
  */

@@ -13,7 +13,7 @@ import type { Secret } from './secret.js';
 export type DataFormat = 'json' | 'text';
 export const CATEGORIES = ['all_data', 'video', 'profile', 'activity', 'direct_message'] as const;
 export type Category = (typeof CATEGORIES)[number];
-/** Check's statuses; `downloading` means READY to download (tiktok-api.md §1.3). */
+/** Check's statuses; `downloading` means READY to download (docs/tiktok-api.md §1.3). */
 export const REQUEST_STATUSES = ['pending', 'downloading', 'expired', 'cancelled'] as const;
 export type RemoteStatus = (typeof REQUEST_STATUSES)[number];
 export const CHECK_FIELDS = [
@@ -121,7 +121,7 @@ interface Envelope {
 }
 
 /**
- * The four Data Portability endpoints (tiktok-api.md §1): Add, Check, Cancel and Download. Replies
+ * The four Data Portability endpoints (docs/tiktok-api.md §1): Add, Check, Cancel and Download. Replies
  * are parsed with exact int64s, ids are sent as bare JSON numbers, failures become
  * {@link TransientError} (429, 5xx, timeouts, resets) or {@link TerminalError} (scopes, parameters,
  * a token that stays invalid after a refresh), with TikTok's `log_id` in `details`.

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { TerminalError } from '../errors.js';
 import { splitScopes, statesMatch } from './oauth.js';
 
-/** What TikTok's consent page sent back to the redirect URI (tiktok-api.md §2.1). */
+/** What TikTok's consent page sent back to the redirect URI (docs/tiktok-api.md §2.1). */
 export type RedirectResult =
   | { ok: true; code: string; scopes: string[]; state: string }
   | { ok: false; error: string; errorDescription: string | undefined; state: string | undefined };

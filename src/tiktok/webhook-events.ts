@@ -8,7 +8,7 @@ import type { RequestNotifier, WebhookEvent } from './webhook.js';
 export const DOWNLOAD_READY = 'portability.download.ready';
 export const AUTHORIZATION_REMOVED = 'authorization.removed';
 
-/** Reasons of `authorization.removed` (tiktok-api.md §3). */
+/** Reasons of `authorization.removed` (docs/tiktok-api.md §3). */
 const REMOVAL_REASONS: Record<number, string> = {
   0: 'for an unknown reason',
   1: 'because the user disconnected the app',

@@ -7,7 +7,7 @@ import { integerText, parseExactJson, plainJson } from './json.js';
 import { Secret } from './secret.js';
 
 export const SIGNATURE_HEADER = 'tiktok-signature';
-/** TikTok gives no number; 5 minutes is the common choice (tiktok-api.md §3). */
+/** TikTok gives no number; 5 minutes is the common choice (docs/tiktok-api.md §3). */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
 export type SignatureFailure = 'missing_header' | 'malformed_header' | 'bad_signature' | 'stale_timestamp';
@@ -21,7 +21,7 @@ export class WebhookSignatureError extends TerminalError {
   }
 }
 
-/** A verified webhook event (tiktok-api.md §3). */
+/** A verified webhook event (docs/tiktok-api.md §3). */
 export interface WebhookEvent {
   clientKey: string | undefined;
   event: string;
