@@ -6,15 +6,18 @@
  * a directory, entry counts, declared sizes and compression ratios (zip bombs). While streaming, the
  * inflated bytes are counted again, since headers can lie.
  */
-import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import type { Entry, ZipFile } from 'yauzl';
 import { ArchiveError } from '../errors.js';
-import { parseJsonExportBatches } from '../parsers/json-export.js';
-import type { ParseOptions } from '../parsers/parse-context.js';
 import type { ArchiveInfo, ParseEvent, WarningEvent } from '../parsers/records.js';
-import { detectEra, detectTxtEra } from '../parsers/sections.js';
-import { parseTxtExportBatches } from '../parsers/txt-export.js';
+import {
+  type ArchiveMember,
+  inReadingOrder,
+  kindOf,
+  MemberArchive,
+  type MemberKind,
+} from './archive-members.js';
 import {
   entryName,
   openEntryStream,
@@ -47,8 +50,6 @@ export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = Object.freeze({
  */
 const RATIO_MIN_BYTES = 1024 * 1024;
 
-const PROGRESS_STEP = 256 * 1024;
-
 export interface ReadArchiveOptions {
   limits?: Partial<ArchiveLimits>;
   signal?: AbortSignal;
@@ -59,35 +60,20 @@ export interface ReadArchiveOptions {
 export interface ExportArchive {
   /** `format` is known when the archive is opened; `era` once parsing has seen the top-level keys. */
   readonly info: ArchiveInfo;
-  /** File members, in zip order. */
+  /**
+   * File members in reading order: zip order, except that the numbered parts of a TXT section
+   * (`Following_1.txt`, `Following_2.txt` …) are read together in part order.
+   */
   readonly members: readonly string[];
-  /** Every member's parse events, member by member in zip order, records in file order. */
+  /** Every member's parse events, member by member in reading order, records in file order. */
   events(): AsyncGenerator<ParseEvent>;
   close(): Promise<void>;
 }
 
-type MemberKind = 'json' | 'txt' | 'other';
-
-interface Member {
+interface ZipMember {
   readonly name: string;
   readonly entry: Entry;
   readonly kind: MemberKind;
-}
-
-/** Files that zip tools add and that are never part of an export. */
-function isJunk(name: string): boolean {
-  const base = name.split('/').pop() ?? name;
-  return (
-    name.startsWith('__MACOSX/') || base.startsWith('._') || base === '.DS_Store' || base === 'Thumbs.db'
-  );
-}
-
-function kindOf(name: string): MemberKind {
-  if (isJunk(name)) return 'other';
-  const lower = name.toLowerCase();
-  if (lower.endsWith('.json')) return 'json';
-  if (lower.endsWith('.txt')) return 'txt';
-  return 'other';
 }
 
 /**
@@ -103,7 +89,7 @@ export async function openArchive(zipPath: string, options: ReadArchiveOptions =
   try {
     const entries = await readEntries(zip, zipPath, limits.maxEntries);
     const { members, warnings } = validate(entries, zipPath, limits);
-    return new ZipArchive(zip, zipPath, members, warnings, limits, options);
+    return new MemberArchive(zipMembers(zip, zipPath, members, limits), warnings, options, () => zip.close());
   } catch (error) {
     zip.close();
     throw error;
@@ -114,8 +100,8 @@ function validate(
   entries: readonly Entry[],
   zipPath: string,
   limits: ArchiveLimits,
-): { members: Member[]; warnings: WarningEvent[] } {
-  const members: Member[] = [];
+): { members: ZipMember[]; warnings: WarningEvent[] } {
+  const members: ZipMember[] = [];
   const warnings: WarningEvent[] = [];
   const seen = new Map<string, Entry>();
   let declared = 0;
@@ -184,7 +170,7 @@ function validate(
       { details: { zipPath } },
     );
   }
-  return { members, warnings };
+  return { members: inReadingOrder(members, (m) => m.name), warnings };
 }
 
 function checkRatio(
@@ -203,97 +189,25 @@ function checkRatio(
   );
 }
 
-class ZipArchive implements ExportArchive {
-  readonly members: readonly string[];
-  private readonly format: 'json' | 'txt';
-  private era: string;
-  private readonly topLevelKeys = new Set<string>();
-  private readonly totalCompressed: number;
-  private closed = false;
-
-  constructor(
-    private readonly zip: ZipFile,
-    private readonly zipPath: string,
-    private readonly entries: readonly Member[],
-    private readonly warnings: readonly WarningEvent[],
-    private readonly limits: ArchiveLimits,
-    private readonly options: ReadArchiveOptions,
-  ) {
-    this.members = entries.map((m) => m.name);
-    // A JSON export is one (or a few) `.json` files; a TXT export is a tree of `.txt` files. A stray
-    // file of the other kind does not change which one this is.
-    const json = entries.filter((m) => m.kind === 'json').length;
-    const txt = entries.filter((m) => m.kind === 'txt').length;
-    this.format = json > 0 && json >= txt ? 'json' : 'txt';
-    this.era = this.format === 'txt' ? detectTxtEra(this.members) : 'unknown';
-    this.totalCompressed = entries.reduce((sum, m) => sum + m.entry.compressedSize, 0);
-  }
-
-  get info(): ArchiveInfo {
-    return { format: this.format, era: this.era };
-  }
-
-  async *events(): AsyncGenerator<ParseEvent> {
-    if (this.closed) throw new Error('The archive is closed.');
-    const { signal, onProgress } = this.options;
-    for (const warning of this.warnings) yield warning;
-    let done = 0;
-    let inflatedTotal = 0;
-    const parseOptions: ParseOptions = {
-      ...(signal ? { signal } : {}),
-      onTopLevelKey: (key) => {
-        if (this.topLevelKeys.has(key)) return;
-        this.topLevelKeys.add(key);
-        this.era = detectEra(this.topLevelKeys);
-      },
-    };
-    for (const member of this.entries) {
-      signal?.throwIfAborted();
-      const { entry, name } = member;
-      if (member.kind === 'other') {
-        yield {
-          kind: 'warning',
-          code: 'unknown_member',
-          message: `Skipped \`${name}\`: only \`.json\` and \`.txt\` files of an export are read.`,
-          path: name,
-        };
-        done += entry.compressedSize;
-        onProgress?.(done, this.totalCompressed);
-        continue;
-      }
-      const source = await openEntryStream(this.zip, entry, this.zipPath, name);
-      let reported = done;
-      const counter = new InflateCounter(this.zipPath, name, entry, this.limits, inflatedTotal, (bytes) => {
-        if (onProgress === undefined || entry.uncompressedSize === 0) return;
-        const part = Math.min(entry.compressedSize, (bytes * entry.compressedSize) / entry.uncompressedSize);
-        // Every 256 KiB of archive is plenty for a progress bar.
-        if (done + part - reported < PROGRESS_STEP) return;
-        reported = done + Math.floor(part);
-        onProgress(reported, this.totalCompressed);
-      });
-      const stream: Readable = pipeline(source, counter, () => {});
-      const parse = member.kind === 'json' ? parseJsonExportBatches : parseTxtExportBatches;
-      try {
-        for await (const batch of parse(stream, name, parseOptions)) {
-          for (let i = 0; i < batch.length; i++) yield batch[i]!;
-        }
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        throw zipError(error, this.zipPath, name);
-      } finally {
-        if (!source.destroyed) source.destroy();
-      }
-      inflatedTotal += counter.bytes;
-      done += entry.compressedSize;
-      onProgress?.(done, this.totalCompressed);
-    }
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.zip.close();
-  }
+/** The zip's members as {@link MemberArchive} reads them: inflated, counted and checked on the way. */
+function zipMembers(
+  zip: ZipFile,
+  zipPath: string,
+  members: readonly ZipMember[],
+  limits: ArchiveLimits,
+): ArchiveMember[] {
+  return members.map(({ name, entry, kind }) => ({
+    name,
+    kind,
+    size: entry.uncompressedSize,
+    progressBytes: entry.compressedSize,
+    open: async (readBefore, onBytes) => {
+      const source = await openEntryStream(zip, entry, zipPath, name);
+      const counter = new InflateCounter(zipPath, name, entry, limits, readBefore, onBytes);
+      return pipeline(source, counter, () => {});
+    },
+    failure: (error) => zipError(error, zipPath, name),
+  }));
 }
 
 /**
