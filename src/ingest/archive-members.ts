@@ -1,7 +1,7 @@
 /**
- * What archive readers share: which members are export files, the order they are read in, and the
- * one loop that turns members into parse events. A reader only says how a member's bytes are opened
- * and how its failures read.
+ * What the archive readers (zip, folder, single file) share: which members are export files, the
+ * order they are read in, and the one loop that turns members into parse events. Each reader only
+ * says how a member's bytes are opened and how its failures read.
  */
 import type { Readable } from 'node:stream';
 import { parseJsonExportBatches } from '../parsers/json-export.js';
@@ -71,7 +71,7 @@ export interface ArchiveMember {
   readonly kind: MemberKind;
   /** Bytes it holds once read (inflated), for progress within it. */
   readonly size: number;
-  /** Its share of the progress total: its compressed size in a zip. */
+  /** Its share of the progress total: its compressed size in a zip, its size in a folder. */
   readonly progressBytes: number;
   /**
    * Its bytes. `readBefore` is what earlier members gave (for the limit on the total); `onBytes`

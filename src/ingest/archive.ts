@@ -1,16 +1,20 @@
 /**
- * An export archive (the zip TikTok hands out) opened in place and read as one stream of parse
- * events. Nothing is extracted: members are inflated one at a time straight into the parsers.
+ * An export archive opened in place and read as one stream of parse events, whatever form it came
+ * in (see archive-source.ts): the zip TikTok hands out, the folder it unzips to, or one `.json` or
+ * `.txt` file of it. Nothing is extracted: members are read one at a time straight into the parsers.
  *
- * Before any member is parsed the whole central directory is checked: entry names that could escape
- * a directory, entry counts, declared sizes and compression ratios (zip bombs). While streaming, the
- * inflated bytes are counted again, since headers can lie.
+ * This file holds the interface and the zip reader. Before any zip member is parsed the whole central
+ * directory is checked: entry names that could escape a directory, entry counts, declared sizes and
+ * compression ratios (zip bombs). While streaming, the inflated bytes are counted again, since
+ * headers can lie.
  */
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import type { Entry, ZipFile } from 'yauzl';
 import { ArchiveError } from '../errors.js';
 import type { ArchiveInfo, ParseEvent, WarningEvent } from '../parsers/records.js';
+import { openFileArchive } from './archive-file.js';
+import { openFolderArchive } from './archive-folder.js';
 import {
   type ArchiveMember,
   inReadingOrder,
@@ -18,6 +22,7 @@ import {
   MemberArchive,
   type MemberKind,
 } from './archive-members.js';
+import { archiveSource } from './archive-source.js';
 import {
   entryName,
   openEntryStream,
@@ -28,11 +33,11 @@ import {
 } from './archive-zip.js';
 
 export interface ArchiveLimits {
-  /** Sum of the members' uncompressed sizes, declared and actual. */
+  /** Sum of the members' uncompressed sizes (a folder's: of its files read), declared and actual. */
   maxUncompressedBytes: number;
   /** Largest uncompressed/compressed ratio of one member (checked for members of 1 MiB or more). */
   maxCompressionRatio: number;
-  /** Entries in the zip, directories included. */
+  /** Entries in the zip (or the folder), directories included. */
   maxEntries: number;
 }
 
@@ -53,7 +58,7 @@ const RATIO_MIN_BYTES = 1024 * 1024;
 export interface ReadArchiveOptions {
   limits?: Partial<ArchiveLimits>;
   signal?: AbortSignal;
-  /** Archive (compressed) bytes processed so far, out of the members' total compressed size. */
+  /** Bytes processed so far (a zip's compressed bytes, a folder's file bytes), out of the total. */
   onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
 
@@ -61,8 +66,8 @@ export interface ExportArchive {
   /** `format` is known when the archive is opened; `era` once parsing has seen the top-level keys. */
   readonly info: ArchiveInfo;
   /**
-   * File members in reading order: zip order, except that the numbered parts of a TXT section
-   * (`Following_1.txt`, `Following_2.txt` …) are read together in part order.
+   * File members in reading order: zip order (a folder's sorted by path), except that the numbered
+   * parts of a TXT section (`Following_1.txt`, `Following_2.txt` …) are read together in part order.
    */
   readonly members: readonly string[];
   /** Every member's parse events, member by member in reading order, records in file order. */
@@ -77,14 +82,36 @@ interface ZipMember {
 }
 
 /**
- * Opens `zipPath` and validates it (see the module comment); the returned archive must be closed.
- * Throws `ArchiveError` (`archive_not_zip`, `archive_truncated`, `archive_corrupt`,
- * `archive_unsafe_path`, `archive_too_large`, `archive_encrypted`, `archive_unsupported`,
- * `archive_duplicate_member`, `archive_no_export`) when the file cannot be an export we can read.
+ * Opens the export at `inputPath` (a zip, an unzipped export folder, or a `.json` or `.txt` file;
+ * see archive-source.ts) and validates it; the returned archive must be closed. Throws
+ * `ArchiveError` (`archive_missing`, `archive_not_regular`, `archive_not_zip`, `archive_truncated`,
+ * `archive_corrupt`, `archive_unsafe_path`, `archive_too_large`, `archive_encrypted`,
+ * `archive_unsupported`, `archive_duplicate_member`, `archive_no_export`, `archive_unreadable`)
+ * when it cannot be an export we can read.
  */
-export async function openArchive(zipPath: string, options: ReadArchiveOptions = {}): Promise<ExportArchive> {
+export async function openArchive(
+  inputPath: string,
+  options: ReadArchiveOptions = {},
+): Promise<ExportArchive> {
   options.signal?.throwIfAborted();
   const limits: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits };
+  const source = await archiveSource(inputPath);
+  switch (source.kind) {
+    case 'folder':
+      return openFolderArchive(source.path, limits, options);
+    case 'json':
+    case 'txt':
+      return openFileArchive(source.path, source.kind, limits, options);
+    case 'zip':
+      return openZipArchive(source.path, limits, options);
+  }
+}
+
+async function openZipArchive(
+  zipPath: string,
+  limits: ArchiveLimits,
+  options: ReadArchiveOptions,
+): Promise<ExportArchive> {
   const zip = await openZip(zipPath);
   try {
     const entries = await readEntries(zip, zipPath, limits.maxEntries);
