@@ -66,13 +66,29 @@ export async function main(
 
   program
     .command('import')
-    .description('import one TikTok data export (zip, JSON or TXT) into the database')
-    .argument('<zip>', 'the export archive, e.g. TikTok_Data_1764000000.zip')
+    .description(
+      'import one TikTok data export into the database: its zip, the folder it unzips to, or its JSON or TXT file',
+    )
+    .argument(
+      '<path>',
+      'the export: a .zip (e.g. TikTok_Data_1764000000.zip), an unzipped export folder (JSON or TXT), or a bare user_data_tiktok.json or section .txt file',
+    )
     .requiredOption('-a, --account <name>', 'the account the export belongs to (created on first use)')
-    .option('--force', 'merge the archive even if it is the one last imported for the account')
-    .action(async (zip: string, options: { account: string; force?: boolean }) => {
+    .option('--force', 'merge the export even if it is the one last imported for the account')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'A zip is told by its first bytes, whatever its name. A folder is read at any',
+        'depth: files that zip tools and Finder add (__MACOSX/, ._*, .DS_Store) are',
+        'skipped, links inside it are not followed, and a link that leads out of it',
+        'refuses the folder. A TXT list split into numbered parts (Following_1.txt,',
+        'Following_2.txt …) is read as one section, in part order.',
+      ].join('\n'),
+    )
+    .action(async (input: string, options: { account: string; force?: boolean }) => {
       const { config, logger } = context();
-      await withDatabase(config, logger, controller.signal, (ctx) => cmdImport(ctx, output, zip, options));
+      await withDatabase(config, logger, controller.signal, (ctx) => cmdImport(ctx, output, input, options));
     });
 
   program

@@ -10,14 +10,19 @@ export interface ImportCommandOptions {
   force?: boolean | undefined;
 }
 
-/** `tiktok-sync import <zip> --account <name>`: one archive into the database, then a summary. */
+/**
+ * `tiktok-sync import <path> --account <name>`: one export (zip, unzipped folder, or bare JSON or TXT
+ * file) into the database, then a summary.
+ */
 export async function cmdImport(
   context: CommandContext,
   output: Output,
   zipPath: string,
   options: ImportCommandOptions,
 ): Promise<void> {
-  const progress = progressReporter(output, path.basename(zipPath));
+  // `path.resolve` first, so that `.` or `export/` are named by the folder's own name.
+  const name = path.basename(path.resolve(zipPath));
+  const progress = progressReporter(output, name);
   let result: Awaited<ReturnType<typeof importArchive>>;
   try {
     result = await importArchive(
@@ -36,13 +41,13 @@ export async function cmdImport(
 
   if (result.skipped) {
     output.out(
-      `${path.basename(zipPath)} is the archive last imported for account \`${options.account}\` ` +
-        `(same SHA-256, ${result.records.toLocaleString('en')} records); nothing to do. --force merges it again.`,
+      `${name} is the archive last imported for account \`${options.account}\` ` +
+        `(same content, ${result.records.toLocaleString('en')} records); nothing to do. --force merges it again.`,
     );
     return;
   }
   output.out(
-    `Imported ${path.basename(zipPath)} for account \`${options.account}\` ` +
+    `Imported ${name} for account \`${options.account}\` ` +
       `(${result.info.format.toUpperCase()}, ${result.info.era} layout, ${result.records.toLocaleString('en')} records)` +
       `${result.newArchive ? '' : '; this exact archive had been imported before'}.`,
   );

@@ -88,7 +88,7 @@ export async function cmdStatus(
     output.out(
       options.account
         ? `No account named \`${options.account}\`.`
-        : 'No accounts yet: `tiktok-sync import <zip> --account <name>` adds one.',
+        : 'No accounts yet: `tiktok-sync import <path> --account <name>` adds one.',
     );
     return;
   }

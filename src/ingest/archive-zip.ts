@@ -34,7 +34,7 @@ export async function openZip(zipPath: string): Promise<ZipFile> {
       }
       throw new ArchiveError(
         'archive_not_zip',
-        `\`${zipPath}\` is not a zip file; a TikTok export is a \`.zip\`. Check the file, or download the export again.`,
+        `\`${zipPath}\` is not a zip file, nor a file named \`.json\` or \`.txt\`; a TikTok export is a \`.zip\`, the folder it unzips to, or a \`.json\` or \`.txt\` file from it. Check the file, or download the export again.`,
         { cause: error, details: { zipPath } },
       );
     }

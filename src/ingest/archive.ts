@@ -1,20 +1,28 @@
 /**
- * An export archive (the zip TikTok hands out) opened in place and read as one stream of parse
- * events. Nothing is extracted: members are inflated one at a time straight into the parsers.
+ * An export archive opened in place and read as one stream of parse events, whatever form it came
+ * in (see archive-source.ts): the zip TikTok hands out, the folder it unzips to, or one `.json` or
+ * `.txt` file of it. Nothing is extracted: members are read one at a time straight into the parsers.
  *
- * Before any member is parsed the whole central directory is checked: entry names that could escape
- * a directory, entry counts, declared sizes and compression ratios (zip bombs). While streaming, the
- * inflated bytes are counted again, since headers can lie.
+ * This file holds the interface and the zip reader. Before any zip member is parsed the whole central
+ * directory is checked: entry names that could escape a directory, entry counts, declared sizes and
+ * compression ratios (zip bombs). While streaming, the inflated bytes are counted again, since
+ * headers can lie.
  */
-import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import type { Entry, ZipFile } from 'yauzl';
 import { ArchiveError } from '../errors.js';
-import { parseJsonExportBatches } from '../parsers/json-export.js';
-import type { ParseOptions } from '../parsers/parse-context.js';
 import type { ArchiveInfo, ParseEvent, WarningEvent } from '../parsers/records.js';
-import { detectEra, detectTxtEra } from '../parsers/sections.js';
-import { parseTxtExportBatches } from '../parsers/txt-export.js';
+import { openFileArchive } from './archive-file.js';
+import { openFolderArchive } from './archive-folder.js';
+import {
+  type ArchiveMember,
+  inReadingOrder,
+  kindOf,
+  MemberArchive,
+  type MemberKind,
+} from './archive-members.js';
+import { archiveSource } from './archive-source.js';
 import {
   entryName,
   openEntryStream,
@@ -25,11 +33,11 @@ import {
 } from './archive-zip.js';
 
 export interface ArchiveLimits {
-  /** Sum of the members' uncompressed sizes, declared and actual. */
+  /** Sum of the members' uncompressed sizes (a folder's: of its files read), declared and actual. */
   maxUncompressedBytes: number;
   /** Largest uncompressed/compressed ratio of one member (checked for members of 1 MiB or more). */
   maxCompressionRatio: number;
-  /** Entries in the zip, directories included. */
+  /** Entries in the zip (or the folder), directories included. */
   maxEntries: number;
 }
 
@@ -47,63 +55,68 @@ export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = Object.freeze({
  */
 const RATIO_MIN_BYTES = 1024 * 1024;
 
-const PROGRESS_STEP = 256 * 1024;
-
 export interface ReadArchiveOptions {
   limits?: Partial<ArchiveLimits>;
   signal?: AbortSignal;
-  /** Archive (compressed) bytes processed so far, out of the members' total compressed size. */
+  /** Bytes processed so far (a zip's compressed bytes, a folder's file bytes), out of the total. */
   onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
 
 export interface ExportArchive {
   /** `format` is known when the archive is opened; `era` once parsing has seen the top-level keys. */
   readonly info: ArchiveInfo;
-  /** File members, in zip order. */
+  /**
+   * File members in reading order: zip order (a folder's sorted by path), except that the numbered
+   * parts of a TXT section (`Following_1.txt`, `Following_2.txt` …) are read together in part order.
+   */
   readonly members: readonly string[];
-  /** Every member's parse events, member by member in zip order, records in file order. */
+  /** Every member's parse events, member by member in reading order, records in file order. */
   events(): AsyncGenerator<ParseEvent>;
   close(): Promise<void>;
 }
 
-type MemberKind = 'json' | 'txt' | 'other';
-
-interface Member {
+interface ZipMember {
   readonly name: string;
   readonly entry: Entry;
   readonly kind: MemberKind;
 }
 
-/** Files that zip tools add and that are never part of an export. */
-function isJunk(name: string): boolean {
-  const base = name.split('/').pop() ?? name;
-  return (
-    name.startsWith('__MACOSX/') || base.startsWith('._') || base === '.DS_Store' || base === 'Thumbs.db'
-  );
-}
-
-function kindOf(name: string): MemberKind {
-  if (isJunk(name)) return 'other';
-  const lower = name.toLowerCase();
-  if (lower.endsWith('.json')) return 'json';
-  if (lower.endsWith('.txt')) return 'txt';
-  return 'other';
-}
-
 /**
- * Opens `zipPath` and validates it (see the module comment); the returned archive must be closed.
- * Throws `ArchiveError` (`archive_not_zip`, `archive_truncated`, `archive_corrupt`,
- * `archive_unsafe_path`, `archive_too_large`, `archive_encrypted`, `archive_unsupported`,
- * `archive_duplicate_member`, `archive_no_export`) when the file cannot be an export we can read.
+ * Opens the export at `inputPath` (a zip, an unzipped export folder, or a `.json` or `.txt` file;
+ * see archive-source.ts) and validates it; the returned archive must be closed. Throws
+ * `ArchiveError` (`archive_missing`, `archive_not_regular`, `archive_not_zip`, `archive_truncated`,
+ * `archive_corrupt`, `archive_unsafe_path`, `archive_too_large`, `archive_encrypted`,
+ * `archive_unsupported`, `archive_duplicate_member`, `archive_no_export`, `archive_unreadable`)
+ * when it cannot be an export we can read.
  */
-export async function openArchive(zipPath: string, options: ReadArchiveOptions = {}): Promise<ExportArchive> {
+export async function openArchive(
+  inputPath: string,
+  options: ReadArchiveOptions = {},
+): Promise<ExportArchive> {
   options.signal?.throwIfAborted();
   const limits: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits };
+  const source = await archiveSource(inputPath);
+  switch (source.kind) {
+    case 'folder':
+      return openFolderArchive(source.path, limits, options);
+    case 'json':
+    case 'txt':
+      return openFileArchive(source.path, source.kind, limits, options);
+    case 'zip':
+      return openZipArchive(source.path, limits, options);
+  }
+}
+
+async function openZipArchive(
+  zipPath: string,
+  limits: ArchiveLimits,
+  options: ReadArchiveOptions,
+): Promise<ExportArchive> {
   const zip = await openZip(zipPath);
   try {
     const entries = await readEntries(zip, zipPath, limits.maxEntries);
     const { members, warnings } = validate(entries, zipPath, limits);
-    return new ZipArchive(zip, zipPath, members, warnings, limits, options);
+    return new MemberArchive(zipMembers(zip, zipPath, members, limits), warnings, options, () => zip.close());
   } catch (error) {
     zip.close();
     throw error;
@@ -114,8 +127,8 @@ function validate(
   entries: readonly Entry[],
   zipPath: string,
   limits: ArchiveLimits,
-): { members: Member[]; warnings: WarningEvent[] } {
-  const members: Member[] = [];
+): { members: ZipMember[]; warnings: WarningEvent[] } {
+  const members: ZipMember[] = [];
   const warnings: WarningEvent[] = [];
   const seen = new Map<string, Entry>();
   let declared = 0;
@@ -184,7 +197,7 @@ function validate(
       { details: { zipPath } },
     );
   }
-  return { members, warnings };
+  return { members: inReadingOrder(members, (m) => m.name), warnings };
 }
 
 function checkRatio(
@@ -203,97 +216,25 @@ function checkRatio(
   );
 }
 
-class ZipArchive implements ExportArchive {
-  readonly members: readonly string[];
-  private readonly format: 'json' | 'txt';
-  private era: string;
-  private readonly topLevelKeys = new Set<string>();
-  private readonly totalCompressed: number;
-  private closed = false;
-
-  constructor(
-    private readonly zip: ZipFile,
-    private readonly zipPath: string,
-    private readonly entries: readonly Member[],
-    private readonly warnings: readonly WarningEvent[],
-    private readonly limits: ArchiveLimits,
-    private readonly options: ReadArchiveOptions,
-  ) {
-    this.members = entries.map((m) => m.name);
-    // A JSON export is one (or a few) `.json` files; a TXT export is a tree of `.txt` files. A stray
-    // file of the other kind does not change which one this is.
-    const json = entries.filter((m) => m.kind === 'json').length;
-    const txt = entries.filter((m) => m.kind === 'txt').length;
-    this.format = json > 0 && json >= txt ? 'json' : 'txt';
-    this.era = this.format === 'txt' ? detectTxtEra(this.members) : 'unknown';
-    this.totalCompressed = entries.reduce((sum, m) => sum + m.entry.compressedSize, 0);
-  }
-
-  get info(): ArchiveInfo {
-    return { format: this.format, era: this.era };
-  }
-
-  async *events(): AsyncGenerator<ParseEvent> {
-    if (this.closed) throw new Error('The archive is closed.');
-    const { signal, onProgress } = this.options;
-    for (const warning of this.warnings) yield warning;
-    let done = 0;
-    let inflatedTotal = 0;
-    const parseOptions: ParseOptions = {
-      ...(signal ? { signal } : {}),
-      onTopLevelKey: (key) => {
-        if (this.topLevelKeys.has(key)) return;
-        this.topLevelKeys.add(key);
-        this.era = detectEra(this.topLevelKeys);
-      },
-    };
-    for (const member of this.entries) {
-      signal?.throwIfAborted();
-      const { entry, name } = member;
-      if (member.kind === 'other') {
-        yield {
-          kind: 'warning',
-          code: 'unknown_member',
-          message: `Skipped \`${name}\`: only \`.json\` and \`.txt\` files of an export are read.`,
-          path: name,
-        };
-        done += entry.compressedSize;
-        onProgress?.(done, this.totalCompressed);
-        continue;
-      }
-      const source = await openEntryStream(this.zip, entry, this.zipPath, name);
-      let reported = done;
-      const counter = new InflateCounter(this.zipPath, name, entry, this.limits, inflatedTotal, (bytes) => {
-        if (onProgress === undefined || entry.uncompressedSize === 0) return;
-        const part = Math.min(entry.compressedSize, (bytes * entry.compressedSize) / entry.uncompressedSize);
-        // Every 256 KiB of archive is plenty for a progress bar.
-        if (done + part - reported < PROGRESS_STEP) return;
-        reported = done + Math.floor(part);
-        onProgress(reported, this.totalCompressed);
-      });
-      const stream: Readable = pipeline(source, counter, () => {});
-      const parse = member.kind === 'json' ? parseJsonExportBatches : parseTxtExportBatches;
-      try {
-        for await (const batch of parse(stream, name, parseOptions)) {
-          for (let i = 0; i < batch.length; i++) yield batch[i]!;
-        }
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        throw zipError(error, this.zipPath, name);
-      } finally {
-        if (!source.destroyed) source.destroy();
-      }
-      inflatedTotal += counter.bytes;
-      done += entry.compressedSize;
-      onProgress?.(done, this.totalCompressed);
-    }
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.zip.close();
-  }
+/** The zip's members as {@link MemberArchive} reads them: inflated, counted and checked on the way. */
+function zipMembers(
+  zip: ZipFile,
+  zipPath: string,
+  members: readonly ZipMember[],
+  limits: ArchiveLimits,
+): ArchiveMember[] {
+  return members.map(({ name, entry, kind }) => ({
+    name,
+    kind,
+    size: entry.uncompressedSize,
+    progressBytes: entry.compressedSize,
+    open: async (readBefore, onBytes) => {
+      const source = await openEntryStream(zip, entry, zipPath, name);
+      const counter = new InflateCounter(zipPath, name, entry, limits, readBefore, onBytes);
+      return pipeline(source, counter, () => {});
+    },
+    failure: (error) => zipError(error, zipPath, name),
+  }));
 }
 
 /**

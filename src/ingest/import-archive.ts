@@ -1,17 +1,14 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import { ensureAccount } from '../db/accounts.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import type { TableCounts, WarningSummary } from '../db/schema.js';
-import { ArchiveError, coerceError, PipelineError, StageFailedError } from '../errors.js';
+import { coerceError, PipelineError, StageFailedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ArchiveInfo, TableName, WarningEvent } from '../parsers/records.js';
 import { type ArchiveLimits, openArchive } from './archive.js';
+import { archiveIdentity, archiveSource } from './archive-source.js';
 import { mergeAll } from './merge.js';
 import { quarantineArchive } from './quarantine.js';
 import { Stager } from './stage.js';
@@ -30,6 +27,7 @@ export interface ImportContext {
 
 export interface ImportOptions {
   accountName: string;
+  /** The export: a zip, an unzipped export folder, or a `.json` or `.txt` file (see archive-source.ts). */
   zipPath: string;
   kind?: 'import' | 'sync';
   /** Where the archive came from, for the run and archive records; defaults to the file path. */
@@ -46,7 +44,7 @@ export interface ImportResult {
   accountId: string;
   runId: string;
   archiveId: string;
-  /** False when this exact archive (same SHA-256) had been imported before. */
+  /** False when this exact archive (same SHA-256, or a folder's same content) had been imported before. */
   newArchive: boolean;
   /**
    * True when the archive was the account's latest successful import already, so nothing was read
@@ -111,18 +109,10 @@ export async function importArchive(context: ImportContext, options: ImportOptio
 
   const warnings = new WarningCollector();
   try {
-    const size = (
-      await stat(options.zipPath).catch((error) => {
-        throw new ArchiveError(
-          'archive_missing',
-          `Cannot read \`${options.zipPath}\` (${error.code ?? error.message}); check the path.`,
-          {
-            cause: error,
-          },
-        );
-      })
-    ).size;
-    const sha256 = await timed('hash', () => hashFile(options.zipPath));
+    const input = await archiveSource(options.zipPath);
+    const { sha256, sizeBytes: size } = await timed('hash', () =>
+      archiveIdentity(input, context.limits, context.signal),
+    );
     const latest = options.force ? undefined : await latestImport(client, accountId);
     if (latest && latest.sha256 === sha256) {
       // The same bytes as the account's latest successful import: merging them again cannot change
@@ -222,7 +212,7 @@ export async function importArchive(context: ImportContext, options: ImportOptio
           Buffer.from(sha256, 'hex'),
           size,
           source,
-          path.basename(options.zipPath),
+          input.name,
           info.format,
           info.era,
           archive.members.length,
@@ -410,12 +400,6 @@ async function latestImport(client: pg.PoolClient, accountId: string) {
     info: { format: row.format, era: row.era },
     records: Number(row.record_count),
   };
-}
-
-async function hashFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
 }
 
 /** Groups warnings by code, path and field (one counter per section and field), keeping the first message of each group. */

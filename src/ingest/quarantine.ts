@@ -5,6 +5,10 @@
  *
  * A download of ours (`sync`) is moved there; a file the user handed to `import` is copied, never
  * taken away from where the user keeps it. Both are written owner-only: exports hold personal data.
+ *
+ * An unzipped export folder is neither moved nor copied: it is the user's own working copy, perhaps
+ * large, and a second copy of its personal data helps no one. Nothing retries an import, so there is
+ * nothing to stop; the run record (`source`, `error_message`) names the folder and why it failed.
  */
 import { chmod, copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,7 +17,7 @@ import { ArchiveError, coerceError, PipelineError, StageFailedError } from '../e
 import type { Logger } from '../logger.js';
 
 /** Failures that say nothing about the archive's bytes: there is nothing to put aside. */
-const NOT_THE_ARCHIVE = new Set(['archive_missing']);
+const NOT_THE_ARCHIVE = new Set(['archive_missing', 'archive_not_regular', 'archive_unreadable']);
 
 export interface QuarantineContext {
   readonly database: DatabaseHandle;
@@ -68,7 +72,12 @@ export async function quarantineArchive(
   if (directory === undefined || !isArchiveFailure(failure.error)) return undefined;
   const log = context.logger.child({ account: failure.accountName, run: failure.runId });
   try {
-    if (!(await isFile(failure.zipPath))) return undefined;
+    const kind = await fileKind(failure.zipPath);
+    if (kind === 'folder') {
+      log.warn({ folder: path.resolve(failure.zipPath) }, 'unusable export folder left where it is');
+      return undefined;
+    }
+    if (kind !== 'file') return undefined;
     await mkdir(directory, { recursive: true, mode: 0o700 });
     const target = path.join(
       directory,
@@ -107,11 +116,12 @@ export async function quarantineArchive(
   }
 }
 
-async function isFile(file: string): Promise<boolean> {
+async function fileKind(file: string): Promise<'file' | 'folder' | 'other'> {
   try {
-    return (await stat(file)).isFile();
+    const stats = await stat(file);
+    return stats.isFile() ? 'file' : stats.isDirectory() ? 'folder' : 'other';
   } catch {
-    return false;
+    return 'other';
   }
 }
 

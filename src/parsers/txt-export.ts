@@ -16,6 +16,7 @@ import { emitRecord, mapValues, mapWatchLive, purchasePartOf, splitItems } from 
 import { findFavoriteOther, findSection, type SectionDef, sectionTargets, type Target } from './sections.js';
 import { ExportTextDecoder } from './text-decoder.js';
 import { type LineSink, LineSplitter, MessageLines, RecordLines } from './txt-lines.js';
+import { txtPart } from './txt-parts.js';
 import { normKey } from './values.js';
 
 export type { ParseOptions } from './parse-context.js';
@@ -193,7 +194,11 @@ function rawHandler(cx: ParseContext, path: string): LineSink {
 
 function handlerFor(cx: ParseContext, memberPath: string): LineSink {
   const path = txtSectionPath(memberPath);
-  const base = (memberPath.split('/').pop() ?? memberPath).replace(/\.txt$/i, '');
+  const file = (memberPath.split('/').pop() ?? memberPath).replace(/\.txt$/i, '');
+  // A numbered part (`Following_2`) is read as its section; the part number is only tried when the
+  // whole name is no section, so a section whose own name ends in digits would still be found.
+  const part = txtPart(file);
+  const base = findSection(file) === undefined && part !== undefined ? part.section : file;
   let def = findSection(base);
   if (def === undefined) {
     def = findFavoriteOther(base);

@@ -1,11 +1,12 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Output } from '../../src/cli/output.js';
 import { main } from '../../src/cli.js';
-import { generateUser, writeExport } from '../../src/synthetic/index.js';
+import { generateUser, renderJson, writeExport } from '../../src/synthetic/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { writeFolder } from '../helpers/folder.js';
 import { renameEntry, zipBytes } from '../helpers/zip.js';
 
 function capture(): Output & { stdout: string[]; stderr: string[] } {
@@ -20,6 +21,8 @@ function capture(): Output & { stdout: string[]; stderr: string[] } {
   };
 }
 
+const user = generateUser({ seed: 3, username: 'cli.user', scale: 300 });
+
 describe('tiktok-sync import', () => {
   let database: TestDatabase;
   let dir: string;
@@ -31,11 +34,7 @@ describe('tiktok-sync import', () => {
     vi.stubEnv('DATABASE_URL', database.url);
     vi.stubEnv('TIKTOK_SYNC_DATA_DIR', dir);
     good = path.join(dir, 'TikTok_Data_1.zip');
-    await writeExport(
-      generateUser({ seed: 3, username: 'cli.user', scale: 300 }),
-      { era: '2025', format: 'json' },
-      good,
-    );
+    await writeExport(user, { era: '2025', format: 'json' }, good);
   });
   afterAll(async () => {
     vi.unstubAllEnvs();
@@ -188,7 +187,9 @@ describe('tiktok-sync import', () => {
   it('explains a missing file and a missing --account', async () => {
     const missing = await run('import', path.join(dir, 'nope.zip'), '--account', 'cli');
     expect(missing.code).toBe(1);
-    expect(missing.stderr.join('\n')).toMatch(/Cannot read .*nope\.zip/);
+    expect(missing.stderr.join('\n')).toMatch(
+      /Cannot read `.*nope\.zip` \(ENOENT\); check the path\. `import` takes a TikTok export as its `\.zip`, the folder it unzips to, or a `\.json` or `\.txt` file from it\./,
+    );
     const usage = await run('import', good);
     expect(usage.code).toBe(2);
     expect(usage.stderr.join('\n')).toMatch(/--account/);
@@ -202,5 +203,64 @@ describe('tiktok-sync import', () => {
     const parsed = JSON.parse(machine.stdout.join('\n'));
     expect(parsed.accounts[0].name).toBe('cli');
     expect(parsed.runs.some((r: { status: string }) => r.status === 'failed')).toBe(true);
+  });
+
+  it('imports an unzipped export folder and a bare JSON file, and says which inputs it takes', async () => {
+    const { name, text } = renderJson(user, { era: '2025' });
+    const folder = await writeFolder(path.join(dir, 'TikTok_Data_1'), [
+      [name, text],
+      ['.DS_Store', Buffer.from([0, 0, 0, 1])],
+      [`__MACOSX/._${name}`, Buffer.from([0, 5, 22, 7])],
+    ]);
+    const fromFolder = await run('import', `${folder}/`, '--account', 'cli-folder');
+    expect(fromFolder.code).toBe(0);
+    expect(fromFolder.stdout.join('\n')).toMatch(
+      /^Imported TikTok_Data_1 for account `cli-folder` \(JSON, 2025 layout/,
+    );
+    expect((await run('import', folder, '--account', 'cli-folder')).stdout.join('\n')).toMatch(
+      /^TikTok_Data_1 is the archive last imported for account `cli-folder` \(same content, /,
+    );
+
+    const bare = path.join(dir, 'bare', name);
+    await writeFolder(path.dirname(bare), [[name, text]]);
+    const fromFile = await run('import', bare, '--account', 'cli-folder');
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stdout.join('\n')).toMatch(/total\s+0\s+0\s+\d+\s+0\s+0/);
+
+    const help = await run('import', '--help');
+    expect(help.code).toBe(0);
+    const usage = help.stdout.join('\n');
+    expect(usage).toContain('Usage: tiktok-sync import [options] <path>');
+    expect(usage.replace(/\s+/g, ' ')).toContain(
+      'a .zip (e.g. TikTok_Data_1764000000.zip), an unzipped export folder (JSON or TXT), or a bare user_data_tiktok.json or section .txt file',
+    );
+    expect(usage).toContain('Following_1.txt');
+  });
+
+  it('refuses a device and an empty folder at once, naming the path and what to give instead', async () => {
+    const before = await snapshot();
+    const device = await run('import', '/dev/null', '--account', 'cli');
+    expect(device.code).toBe(1);
+    expect(device.stderr.filter((line) => line.startsWith('error: '))).toEqual([
+      expect.stringMatching(
+        /^error: `\/dev\/null` is a character device, not a file or folder, so it was not read\. `import` takes a TikTok export as its `\.zip`, the folder it unzips to, or a `\.json` or `\.txt` file from it\. \(run \d+ is marked failed at stage `open`; stored data is unchanged\)$/,
+      ),
+    ]);
+    const empty = path.join(dir, 'empty-folder');
+    await mkdir(empty);
+    const folder = await run('import', empty, '--account', 'cli');
+    expect(folder.code).toBe(1);
+    expect(folder.stderr.join('\n')).toContain(
+      `error: \`${empty}\` is an empty folder, not a TikTok export. Give the folder a TikTok export unzips to (it holds \`user_data_tiktok.json\`, or a \`Tiktok\` folder of \`.txt\` files), or the \`.zip\` itself.`,
+    );
+    expect(await snapshot()).toBe(before);
+    // Neither is put aside: a device is never opened, and a user's folder stays where it is.
+    const { rows } = await database.pool.query(
+      'select error_code, quarantined_to from tiktok_sync.sync_runs order by run_id desc limit 2',
+    );
+    expect(rows).toEqual([
+      { error_code: 'archive_no_export', quarantined_to: null },
+      { error_code: 'archive_not_regular', quarantined_to: null },
+    ]);
   });
 });

@@ -195,6 +195,41 @@ describe('archive', () => {
     expect(records(events)).toHaveLength(1);
   });
 
+  it('reads numbered TXT parts in part order where the first was listed, whatever the zip order', async () => {
+    const following = (at: string, username: string) => `Date: ${at}\nUsername: ${username}\n`;
+    const file = await writeZip(
+      await zipBytes([
+        { name: 'Tiktok/Activity/Following_10.txt', data: following('2024-01-10 00:00:00', 'ten') },
+        { name: 'Tiktok/Activity/Like List_2.txt', data: 'Date: 2024-02-02 00:00:00\nLink: https://x/2\n' },
+        { name: 'Tiktok/Activity/Following_2.txt', data: following('2024-01-02 00:00:00', 'two') },
+        { name: 'Tiktok/Activity/Searches.txt', data: 'Date: 2024-03-01 00:00:00\nSearch Term: x\n' },
+        { name: 'Tiktok/Activity/Following_1.txt', data: following('2024-01-01 00:00:00', 'one') },
+        { name: 'Tiktok/Activity/Like List_1.txt', data: 'Date: 2024-02-01 00:00:00\nLink: https://x/1\n' },
+      ]),
+    );
+    const archive = await openArchive(file);
+    expect(archive.members).toEqual([
+      'Tiktok/Activity/Following_1.txt',
+      'Tiktok/Activity/Following_2.txt',
+      'Tiktok/Activity/Following_10.txt',
+      'Tiktok/Activity/Like List_1.txt',
+      'Tiktok/Activity/Like List_2.txt',
+      'Tiktok/Activity/Searches.txt',
+    ]);
+    const events = await readAll(archive);
+    const label = ({ table, row }: RecordEvent) =>
+      'username' in row ? row.username : 'liked_at' in row ? row.liked_at : table;
+    expect(records(events).map(label)).toEqual([
+      'one',
+      'two',
+      'ten',
+      '2024-02-01T00:00:00Z',
+      '2024-02-02T00:00:00Z',
+      'searches',
+    ]);
+    expect(warnings(events)).toEqual([]);
+  });
+
   it('reports progress in archive bytes up to the total', async () => {
     const file = await writeZip(await zipBytes([{ name: 'user_data_tiktok.json', data: JSON_2026 }]));
     const seen: [number, number][] = [];

@@ -173,6 +173,30 @@ describe('txt-export', () => {
     expect(rows(await parse('App Settings/Block List.txt', text), 'blocks')).toHaveLength(2);
   });
 
+  it('reads a numbered part file as its section, keeping the part name in the path', async () => {
+    const text = 'Date: 2023-12-01 00:00:00\nUsername: fan_1\n';
+    const part = await parse('Activity/Following_2.txt', text);
+    expect(sections(part)).toEqual(['following/ Activity/Following_2.txt']);
+    expect(rows(part, 'following')).toEqual([
+      { followed_at: '2023-12-01T00:00:00Z', username: 'fan_1', extra: null },
+    ]);
+    expect(warnings(part)).toEqual([]);
+    const likes = await parse(
+      'Activity/Like List_10.txt',
+      `Date: 2024-03-01 09:00:00\nLink: https://www.tiktokv.com/share/video/${V1}/\n`,
+    );
+    expect(sections(likes)).toEqual(['likes/ Activity/Like List_10.txt']);
+    expect(rows(likes, 'likes')).toHaveLength(1);
+    const favorites = await parse('Activity/Favorite Podcasts_3.txt', 'Date: 2024-03-01 09:00:00\nLink: x\n');
+    expect(sections(favorites)).toEqual(['favorites/other Activity/Favorite Podcasts_3.txt']);
+  });
+
+  it('does not take a copy named like a second download for a part of the section', async () => {
+    const copy = await parse('Activity/Following (2).txt', 'Date: 2023-12-01 00:00:00\nUsername: fan_1\n');
+    expect(copy.map((e) => e.kind)).toEqual(['warning', 'raw']);
+    expect(copy[0]).toMatchObject({ code: 'unknown_section', path: 'Activity/Following (2).txt' });
+  });
+
   it('starts a new record when a key repeats without a blank line', async () => {
     const events = await parse(
       'Activity/Follower.txt',

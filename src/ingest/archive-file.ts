@@ -1,0 +1,87 @@
+/**
+ * One plain file read as an archive of one member: a bare `user_data_tiktok.json` (people often keep
+ * only that file of an unzipped export) or one section's `.txt`. Also how the folder reader reads
+ * each of its files.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
+import { ArchiveError } from '../errors.js';
+import type { ArchiveLimits, ExportArchive, ReadArchiveOptions } from './archive.js';
+import { type ArchiveMember, MemberArchive, type MemberKind } from './archive-members.js';
+
+/** Opens `file` as an export of one member, read as JSON or TXT as `kind` says. */
+export async function openFileArchive(
+  file: string,
+  kind: 'json' | 'txt',
+  limits: ArchiveLimits,
+  options: ReadArchiveOptions,
+): Promise<ExportArchive> {
+  const { size } = await stat(file).catch((error: unknown) => {
+    throw unreadable(`\`${file}\``, error);
+  });
+  if (size > limits.maxUncompressedBytes) {
+    throw new ArchiveError(
+      'archive_too_large',
+      `\`${file}\` holds ${size} bytes, more than the limit of ${limits.maxUncompressedBytes}; it was not read. Raise the limit if the export is genuine.`,
+      { details: { path: file, size, max: limits.maxUncompressedBytes } },
+    );
+  }
+  const member = fileMember(path.basename(file), file, kind, size, `\`${file}\``);
+  return new MemberArchive([member], [], options);
+}
+
+/**
+ * A file on disk as an archive member named `name`. It is read up to the size it had when it was
+ * listed and no further, so the limit on the total checked then still holds if the file grows.
+ */
+export function fileMember(
+  name: string,
+  file: string,
+  kind: MemberKind,
+  size: number,
+  where: string,
+): ArchiveMember {
+  return {
+    name,
+    kind,
+    size,
+    progressBytes: kind === 'other' ? 0 : size,
+    open: async (_readBefore, onBytes) => {
+      if (size === 0) return Readable.from([]);
+      const source = createReadStream(file, { start: 0, end: size - 1 });
+      return pipeline(source, new ByteCounter(onBytes), () => {});
+    },
+    failure: (error) => (error instanceof ArchiveError ? error : unreadable(where, error)),
+  };
+}
+
+/**
+ * A file system failure (`EACCES`, `EIO`, a file removed part-way…) while reading `where` →
+ * `archive_unreadable`; anything else is returned unchanged.
+ */
+export function unreadable(where: string, error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return error;
+  return new ArchiveError(
+    'archive_unreadable',
+    `Cannot read ${where} (${code}); check that it exists, that this user may read it, and that nothing changes it while it is imported.`,
+    { cause: error, details: { where, errno: code } },
+  );
+}
+
+/** Passes bytes through and tells how many have passed, for progress. */
+class ByteCounter extends Transform {
+  #bytes = 0;
+
+  constructor(private readonly onBytes: (bytes: number) => void) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#bytes += chunk.length;
+    this.onBytes(this.#bytes);
+    callback(null, chunk);
+  }
+}
