@@ -17,7 +17,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyField } from '../src/db/copy.js';
 import { DEFAULT_ARCHIVE_LIMITS, openArchive } from '../src/ingest/archive.js';
-import { qualified, TABLE_SPECS } from '../src/ingest/tables.js';
+import { DATA_SCHEMAS, qualified, TABLE_SPECS } from '../src/ingest/tables.js';
 import type { TableName } from '../src/parsers/records.js';
 import { BENCH_APPLICATION } from './protocol.js';
 
@@ -79,7 +79,8 @@ export async function writeCopyFiles(
       await client.query<ColumnInfo>(
         `select table_name, column_name, data_type,
            (is_nullable = 'NO' and column_default is null and is_generated = 'NEVER' and is_identity = 'NO') as required
-         from information_schema.columns where table_schema in ('tiktok', 'tiktok_private') order by ordinal_position`,
+         from information_schema.columns where table_schema = any($1) order by ordinal_position`,
+        [DATA_SCHEMAS],
       )
     ).rows;
   } finally {

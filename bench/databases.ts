@@ -83,7 +83,7 @@ export class BenchDatabases {
  * waits until the phase children's connections to the database are gone; take it before and after a
  * phase and subtract.
  */
-export async function tupleWrites(url: string, schema: string): Promise<number> {
+export async function tupleWrites(url: string, schemas: readonly string[]): Promise<number> {
   return withClient(url, async (client) => {
     for (let i = 0; ; i += 1) {
       const { rows } = await client.query<{ n: number }>(
@@ -99,8 +99,7 @@ export async function tupleWrites(url: string, schema: string): Promise<number> 
     const { rows } = await client.query<{ writes: string }>(
       `select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint as writes
        from pg_stat_user_tables where schemaname = any($1)`,
-      // The data tables span `tiktok` and `tiktok_private`.
-      [schema === 'tiktok' ? ['tiktok', 'tiktok_private'] : [schema]],
+      [schemas],
     );
     return Number(rows[0]!.writes);
   });

@@ -7,6 +7,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DATA_SCHEMAS } from '../src/ingest/tables.js';
 import {
   ARCHIVE_DIR,
   type ArchiveMeta,
@@ -314,9 +315,9 @@ async function main(): Promise<number> {
           log(
             `copy setup: COPY text of ${fmtInt(setup.outcome.records)} rows written in ${(setup.outcome.wallMs / 1000).toFixed(1)} s`,
           );
-          const before = await tupleWrites(url, 'tiktok');
+          const before = await tupleWrites(url, DATA_SCHEMAS);
           const run = await child({ phase: 'copy', databaseUrl: url, outDir });
-          rows.push(rowOf('copy', run, main.stats.records, (await tupleWrites(url, 'tiktok')) - before));
+          rows.push(rowOf('copy', run, main.stats.records, (await tupleWrites(url, DATA_SCHEMAS)) - before));
         }
       } finally {
         await rm(outDir, { recursive: true, force: true });
@@ -327,9 +328,9 @@ async function main(): Promise<number> {
     if (main && (want('import') || want('reimport') || want('delta'))) {
       const url = await databases.create('import');
       const importOnce = async (phase: string, zip: ArchiveMeta & { zipPath: string }) => {
-        const before = await tupleWrites(url, 'tiktok');
+        const before = await tupleWrites(url, DATA_SCHEMAS);
         const run = await importChild({ phase: 'import', zipPath: zip.zipPath, databaseUrl: url });
-        const row = rowOf(phase, run, zip.stats.records, (await tupleWrites(url, 'tiktok')) - before);
+        const row = rowOf(phase, run, zip.stats.records, (await tupleWrites(url, DATA_SCHEMAS)) - before);
         rows.push(row);
         return row;
       };
@@ -354,11 +355,11 @@ async function main(): Promise<number> {
     if (main && want('naive')) {
       const url = await databases.create('naive', { migrate: false });
       try {
-        const before = await tupleWrites(url, 'naive');
+        const before = await tupleWrites(url, ['naive']);
         const run = await child({ phase: 'naive', zipPath: main.zipPath, databaseUrl: url }, [
           `--max-old-space-size=${options.naiveHeapMb}`,
         ]);
-        rows.push(rowOf('naive', run, main.stats.records, (await tupleWrites(url, 'naive')) - before));
+        rows.push(rowOf('naive', run, main.stats.records, (await tupleWrites(url, ['naive'])) - before));
       } finally {
         if (!options.keep) await databases.drop(url);
       }
@@ -375,7 +376,7 @@ async function main(): Promise<number> {
         const url = await databases.create(`scale_${s.records}`);
         try {
           const run = await importChild({ phase: 'import', zipPath: zip.zipPath, databaseUrl: url });
-          rows.push(rowOf(s.label, run, zip.stats.records, await tupleWrites(url, 'tiktok')));
+          rows.push(rowOf(s.label, run, zip.stats.records, await tupleWrites(url, DATA_SCHEMAS)));
         } finally {
           if (!options.keep) await databases.drop(url);
         }
@@ -391,7 +392,7 @@ async function main(): Promise<number> {
       const importUrl = await databases.create('huge_import');
       try {
         const run = await importChild({ phase: 'import', zipPath: huge.zipPath, databaseUrl: importUrl });
-        rows.push(rowOf('huge import', run, huge.stats.records, await tupleWrites(importUrl, 'tiktok')));
+        rows.push(rowOf('huge import', run, huge.stats.records, await tupleWrites(importUrl, DATA_SCHEMAS)));
       } finally {
         if (!options.keep) await databases.drop(importUrl);
       }
@@ -400,7 +401,7 @@ async function main(): Promise<number> {
         const run = await child({ phase: 'naive', zipPath: huge.zipPath, databaseUrl: naiveUrl }, [
           `--max-old-space-size=${options.naiveHeapMb}`,
         ]);
-        const writes = run.outcome?.ok ? await tupleWrites(naiveUrl, 'naive') : null;
+        const writes = run.outcome?.ok ? await tupleWrites(naiveUrl, ['naive']) : null;
         rows.push(rowOf('huge naive', run, huge.stats.records, writes));
       } finally {
         if (!options.keep) await databases.drop(naiveUrl);

@@ -72,11 +72,11 @@ export const TABLE_SPECS: Readonly<Record<TableName, TableSpec>> = Object.fromEn
 /** The stored table of a spec, schema-qualified. */
 export const targetTable = (spec: TableSpec) => `${spec.schema}.${spec.table}`;
 
-/** A data table (or `raw_sections`), schema-qualified. */
-export function qualified(table: string): string {
-  const spec = (TABLE_SPECS as Record<string, TableSpec | undefined>)[table];
-  return spec === undefined ? `tiktok_private.${table}` : targetTable(spec);
-}
+/** A data table, schema-qualified. */
+export const qualified = (table: TableName) => targetTable(TABLE_SPECS[table]);
+
+/** The schemas that hold the export's data (the bookkeeping is in `tiktok_sync`). */
+export const DATA_SCHEMAS: readonly TableSpec['schema'][] = ['tiktok', 'tiktok_private'];
 
 export const stageTable = (table: TableName | 'raw' | 'refused') => `pg_temp.stage_${table}`;
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TABLE_SPECS } from '../../src/ingest/tables.js';
+import { DATA_SCHEMAS, TABLE_SPECS } from '../../src/ingest/tables.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 describe('schema', () => {
@@ -21,7 +21,8 @@ describe('schema', () => {
       `select c.table_schema, c.table_name, c.column_name, c.data_type
        from information_schema.columns c
        join information_schema.tables t using (table_schema, table_name)
-       where c.table_schema in ('tiktok', 'tiktok_private') and t.table_type = 'BASE TABLE'`,
+       where c.table_schema = any($1) and t.table_type = 'BASE TABLE'`,
+      [DATA_SCHEMAS],
     );
     const types = new Map(rows.map((r) => [`${r.table_name}.${r.column_name}`, r.data_type]));
     const schemas = new Map(rows.map((r) => [r.table_name, r.table_schema]));
@@ -48,8 +49,9 @@ describe('schema', () => {
       `select c.table_name, c.column_name
        from information_schema.columns c
        join information_schema.tables t using (table_schema, table_name)
-       where c.table_schema in ('tiktok', 'tiktok_private') and t.table_type = 'BASE TABLE'
+       where c.table_schema = any($1) and t.table_type = 'BASE TABLE'
          and c.table_name not in ('profile_snapshots', 'raw_sections', 'refused_records')`,
+      [DATA_SCHEMAS],
     );
     const bookkeeping = new Set([
       'account_id',
@@ -95,9 +97,10 @@ describe('schema', () => {
     const { rows } = await database.pool.query<{ name: string; first: string }>(
       `select con.conname as name, a.attname as first
        from pg_constraint con
-       join pg_namespace n on n.oid = con.connamespace and n.nspname in ('tiktok', 'tiktok_private')
+       join pg_namespace n on n.oid = con.connamespace and n.nspname = any($1)
        join pg_attribute a on a.attrelid = con.conrelid and a.attnum = con.conkey[1]
        where con.contype in ('p', 'u')`,
+      [DATA_SCHEMAS],
     );
     expect(rows.length).toBeGreaterThan(15);
     for (const row of rows) expect(row.first, row.name).toBe('account_id');

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { DATA_SCHEMAS } from '../../src/ingest/tables.js';
 
 /**
  * Tuples inserted, updated and deleted in the data tables (schemas `tiktok` and `tiktok_private`), from `pg_stat_user_tables`.
@@ -25,7 +26,8 @@ export async function dataTableWrites(url: string): Promise<number> {
     await client.query('select pg_stat_clear_snapshot()');
     const result = await client.query(
       `select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint as writes
-       from pg_stat_user_tables where schemaname in ('tiktok', 'tiktok_private')`,
+       from pg_stat_user_tables where schemaname = any($1)`,
+      [DATA_SCHEMAS],
     );
     return Number(result.rows[0].writes);
   } finally {

@@ -8,10 +8,9 @@ import { connectTo } from '../../src/db/connect.js';
 import { StageFailedError } from '../../src/errors.js';
 import { DEFAULT_ARCHIVE_LIMITS } from '../../src/ingest/archive.js';
 import { type ImportResult, importArchive } from '../../src/ingest/import-archive.js';
-import { qualified } from '../../src/ingest/tables.js';
 import { silentLogger } from '../../src/logger.js';
-import { TABLE_NAMES } from '../../src/parsers/records.js';
 import { generateUser, renderJson, renderTxt, writeExport } from '../../src/synthetic/index.js';
+import { tableCounts as countsOf } from '../helpers/counts.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { writeFolder } from '../helpers/folder.js';
 import { dataTableWrites } from '../helpers/stats.js';
@@ -51,18 +50,7 @@ describe('importArchive of a folder or a bare file', () => {
     }
   }
 
-  async function tableCounts(account: string): Promise<Record<string, number>> {
-    const counts: Record<string, number> = {};
-    for (const table of TABLE_NAMES) {
-      const { rows } = await database.pool.query(
-        `select count(*)::int as n from ${qualified(table)} t join tiktok.accounts a using (account_id)
-         where a.name = $1 and t.removed_at is null`,
-        [account],
-      );
-      counts[table] = rows[0].n;
-    }
-    return counts;
-  }
+  const tableCounts = (account: string) => countsOf(database.pool, account);
 
   async function following(account: string) {
     const { rows } = await database.pool.query(

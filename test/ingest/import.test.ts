@@ -7,7 +7,7 @@ import { DEFAULT_ARCHIVE_LIMITS } from '../../src/ingest/archive.js';
 import { importArchive } from '../../src/ingest/import-archive.js';
 import { qualified } from '../../src/ingest/tables.js';
 import { silentLogger } from '../../src/logger.js';
-import { TABLE_NAMES } from '../../src/parsers/records.js';
+import type { TableName } from '../../src/parsers/records.js';
 import {
   type Era,
   type ExportFormat,
@@ -16,6 +16,7 @@ import {
   type RenderOptions,
   writeExport,
 } from '../../src/synthetic/index.js';
+import { tableCounts as countsOf } from '../helpers/counts.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { dataTableWrites } from '../helpers/stats.js';
 
@@ -61,21 +62,10 @@ describe('importArchive', () => {
     }
   }
 
-  async function tableCounts(account: string): Promise<Record<string, number>> {
-    const counts: Record<string, number> = {};
-    for (const table of TABLE_NAMES) {
-      const { rows } = await database.pool.query(
-        `select count(*)::int as n from ${qualified(table)} t join tiktok.accounts a using (account_id)
-         where a.name = $1 and t.removed_at is null`,
-        [account],
-      );
-      counts[table] = rows[0].n;
-    }
-    return counts;
-  }
+  const tableCounts = (account: string) => countsOf(database.pool, account);
 
   /** The natural keys stored for an account, to compare two imports of the same data. */
-  async function keys(account: string, table: string): Promise<string[]> {
+  async function keys(account: string, table: TableName): Promise<string[]> {
     const { rows } = await database.pool.query(
       `select record_key || ':' || occurrence as k from ${qualified(table)} t join tiktok.accounts a using (account_id)
        where a.name = $1 and t.removed_at is null order by 1`,
@@ -113,7 +103,7 @@ describe('importArchive', () => {
       'followers',
       'following',
       'comments',
-    ]) {
+    ] as const) {
       const reference = await keys('2025-json', table);
       expect(reference.length, table).toBeGreaterThan(0);
       for (const [era, format] of VARIANTS) {

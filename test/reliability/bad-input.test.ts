@@ -10,6 +10,7 @@ import { type ImportResult, importArchive } from '../../src/ingest/import-archiv
 import type { QuarantineReason } from '../../src/ingest/quarantine.js';
 import { qualified } from '../../src/ingest/tables.js';
 import { silentLogger } from '../../src/logger.js';
+import type { TableName } from '../../src/parsers/records.js';
 import { generateUser, writeExport } from '../../src/synthetic/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { renameEntry } from '../helpers/zip.js';
@@ -291,7 +292,11 @@ describe('bad inputs', () => {
 });
 
 describe('odd but readable inputs', () => {
-  async function rows(account: string, table: string, columns: string): Promise<Record<string, unknown>[]> {
+  async function rows(
+    account: string,
+    table: TableName,
+    columns: string,
+  ): Promise<Record<string, unknown>[]> {
     const { rows } = await accepting.pool.query(
       `select ${columns} from ${qualified(table)} t join tiktok.accounts a using (account_id) where a.name = $1 order by 1`,
       [account],

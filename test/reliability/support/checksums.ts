@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { DATA_SCHEMAS } from '../../../src/ingest/tables.js';
 
 /**
  * Columns that say when and by which run a row was written, not what it holds: they differ between
@@ -55,8 +56,9 @@ export async function dataChecksums(url: string): Promise<Record<string, TableCh
     const { rows: columns } = await client.query<{ table_name: string; column_name: string }>(
       `select c.table_schema || '.' || c.table_name as table_name, c.column_name from information_schema.columns c
          join information_schema.tables t using (table_schema, table_name)
-        where c.table_schema in ('tiktok', 'tiktok_private') and t.table_type = 'BASE TABLE'
+        where c.table_schema = any($1) and t.table_type = 'BASE TABLE'
         order by c.table_name, c.ordinal_position`,
+      [DATA_SCHEMAS],
     );
     const tables = new Map<string, string[]>();
     for (const { table_name: table, column_name: column } of columns) {
