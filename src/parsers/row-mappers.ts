@@ -31,6 +31,8 @@ interface Mapping {
   readonly def: TableDef;
   readonly fields: FieldIndex<string>;
   readonly columns: readonly CompiledColumn[];
+  /** The columns computed from the others, in declaration order. */
+  readonly derived: readonly CompiledColumn[];
 }
 
 const mappings = new Map<string, Mapping>();
@@ -51,15 +53,16 @@ function mappingOf(table: TableName): Mapping {
     slot: slots[name] ?? -1,
     derive: column.derive,
   }));
-  m = { def, fields, columns };
+  m = { def, fields, columns, derived: columns.filter((c) => c.derive !== undefined) };
   mappings.set(table, m);
   return m;
 }
 
 /**
  * The row of `table` from one flat record, or `null` when the record was refused (nothing identifies
- * it; it is kept whole as a `refused` event). `given` fills columns the record does not carry itself
- * (a message's conversation).
+ * it; it is kept whole as a `refused` event). `given` fills columns from outside the record (a
+ * message's conversation, a LIVE room's map key): a given value wins, and a different value the
+ * record holds for the same column stays in `extra`.
  */
 export function mapRecord<T extends TableName>(
   table: T,
@@ -71,13 +74,19 @@ export function mapRecord<T extends TableName>(
   /** False when the caller fills the key itself (a Tako chat without a title is still a chat). */
   refuseUnkeyed = true,
 ): TableRows[T] | null {
-  const { def, fields, columns } = mappingOf(table);
+  const { def, fields, columns, derived } = mappingOf(table);
   r.load(rec, fields, loc);
   const row: Record<string, Value> = {};
   for (let i = 0; i < columns.length; i++) {
     const c = columns[i]!;
+    const fixed = given?.[c.name];
+    if (fixed !== undefined && fixed !== null && c.slot >= 0) {
+      if (r.text(c.slot) !== fixed) r.keepInExtra(c.slot);
+      row[c.name] = fixed;
+      continue;
+    }
     if (c.slot < 0) {
-      row[c.name] = given?.[c.name] ?? null;
+      row[c.name] = fixed ?? null;
       continue;
     }
     switch (c.type) {
@@ -94,9 +103,9 @@ export function mapRecord<T extends TableName>(
         row[c.name] = r.text(c.slot);
     }
   }
-  for (let i = 0; i < columns.length; i++) {
-    const c = columns[i]!;
-    if (c.derive !== undefined) row[c.name] = c.derive(row, part);
+  for (let i = 0; i < derived.length; i++) {
+    const c = derived[i]!;
+    row[c.name] = c.derive!(row, part);
   }
   if (def.extra !== false) row.extra = r.extra();
   if (refuseUnkeyed && unkeyable(def, row)) {
@@ -180,17 +189,9 @@ export function mapWatchLive(
       'RoomId',
     );
   }
-  const row = mapRecord('live_sessions', 'watch_live', r, rest, loc);
-  if (row !== null) {
-    // The map key is the room; a different `RoomId` inside the entry stays in `extra`.
-    if (roomId !== null) {
-      if (row.room_id !== null && row.room_id !== roomId) {
-        row.extra = mergeExtra(row.extra ?? null, 'RoomId', row.room_id);
-      }
-      row.room_id = roomId;
-    }
-    cx.record('live_sessions', 'watch_live', row);
-  }
+  // The map key is the room.
+  const row = mapRecord('live_sessions', 'watch_live', r, rest, loc, { room_id: roomId });
+  if (row !== null) cx.record('live_sessions', 'watch_live', row);
   if (!listed) return;
   const inner = new RecordReader(cx);
   const list = comments as JsonValue[];
@@ -214,11 +215,6 @@ export function mapWatchLive(
     );
     if (comment !== null) cx.record('live_comments', '', comment);
   }
-}
-
-function mergeExtra(extra: string | null, key: string, value: string): string {
-  const entry = `${JSON.stringify(key)}:${JSON.stringify(value)}`;
-  return extra === null || extra === '{}' ? `{${entry}}` : `${extra.slice(0, -1)},${entry}}`;
 }
 
 /** A list item that is not a record (a string where an object belongs): kept whole, refused. */

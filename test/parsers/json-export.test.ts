@@ -382,6 +382,25 @@ describe('json-export', () => {
     ]);
   });
 
+  it('takes a LIVE room id from the map key, keeping a different RoomId of the entry in extra', async () => {
+    const events = await parse(
+      toJson({
+        'Tiktok Live': {
+          'Watch Live History': {
+            WatchLiveMap: {
+              '7000000000000000001': { WatchTime: '2024-02-01 20:00:00', RoomId: '7000000000000000002' },
+              '7000000000000000003': { WatchTime: '2024-02-01 21:00:00', RoomId: '7000000000000000003' },
+            },
+          },
+        },
+      }),
+    );
+    expect(rowsOf(events, 'live_sessions', 'watch_live').map((r) => [r.room_id, r.extra])).toEqual([
+      ['7000000000000000001', '{"RoomId":"7000000000000000002"}'],
+      ['7000000000000000003', null],
+    ]);
+  });
+
   it('reads DMs keyed by conversation and keeps the room id key of LIVE history exactly', async () => {
     const events = await parse(toJson(eraDocument('2021-2023')));
     expect(rowsOf(events, 'dm_conversations', 'direct')).toEqual([{ conversation: 'ana_23', extra: null }]);
