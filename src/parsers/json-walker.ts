@@ -4,6 +4,7 @@
  * containers are walked, list items and map entries are built one at a time and mapped to rows,
  * unmodeled values are written back to JSON text. Events go to the {@link ParseContext}.
  */
+import { records } from './catalog/define.js';
 import { JsonCapture } from './json-capture.js';
 import { JsonObject, type JsonToken, type JsonValue, TreeBuilder } from './json-tree.js';
 import type { ParseContext } from './parse-context.js';
@@ -90,6 +91,14 @@ class Frame implements RecordLoc {
     if (this.kind === LIST) return `${this.path}[${this.index}]`;
     return this.key === '' ? this.path : join(this.path, this.key);
   }
+}
+
+/** The table the items of a list frame go to. */
+function listTable(f: Frame): TableName {
+  const target = f.target;
+  if (f.level === B_MESSAGE || target === null) return 'dm_messages';
+  if (target.kind === 'tako') return 'dm_conversations';
+  return 'table' in target ? (target.table as TableName) : 'dm_messages';
 }
 
 function join(path: string, key: string): string {
@@ -551,26 +560,14 @@ export class JsonWalker {
       default: {
         // An item that is not a record: kept whole as a refused record.
         f.index++;
-        const target = f.target;
-        const table: TableName =
-          f.level === B_MESSAGE
-            ? 'dm_messages'
-            : target?.kind === 'tako'
-              ? 'dm_conversations'
-              : target !== null && 'table' in target
-                ? (target.table as TableName)
-                : 'dm_messages';
-        this.beginRefuse(t, table, f.where());
+        this.beginRefuse(t, listTable(f), f.where());
       }
     }
   }
 
   private beginRefuse(t: JsonToken, table: TableName, path: string): void {
-    this.refuseTable = table;
-    this.beginBuild(t, B_REFUSE, path);
+    this.beginBuild(t, B_REFUSE, path, records(table));
   }
-
-  private refuseTable: TableName = 'dm_messages';
 
   private beginBuild(t: JsonToken, purpose: number, path: string, target?: Target): void {
     this.buildFrame.level = purpose;
@@ -626,7 +623,12 @@ export class JsonWalker {
         this.items(target as Extract<Target, { kind: 'items' }>, value, path);
         return;
       case B_REFUSE:
-        refuseValue(cx, this.refuseTable, path, this.builder.result);
+        refuseValue(
+          cx,
+          (target as Extract<Target, { kind: 'records' }>).table as TableName,
+          path,
+          this.builder.result,
+        );
         return;
     }
   }

@@ -69,7 +69,7 @@ export class ParseContext {
   }
 
   /** Announces every (table, part) of a section found at `path`, once per path. */
-  announce(def: SectionDef, path: string): void {
+  private announce(def: SectionDef, path: string): void {
     for (const { table, part } of def.announces) {
       const key = `${table}\0${part}\0${path}`;
       if (this.announced.has(key)) continue;
@@ -123,14 +123,6 @@ export class ParseContext {
       path,
     );
     return value.replace(/\0/g, '');
-  }
-
-  wrongType(expected: string, found: string, path: string): ArchiveError {
-    return new ArchiveError(
-      'archive_wrong_type',
-      `Expected ${expected} at \`${path}\` in \`${this.member}\`, found ${found}. ${DAMAGED}`,
-      { details: { member: this.member, path } },
-    );
   }
 
   tooDeep(where: string, limit: number): ArchiveError {

@@ -216,7 +216,6 @@ function handlerFor(cx: ParseContext, memberPath: string): LineSink {
   }
   cx.section(def, path);
   if (def.content.kind === 'raw') return rawHandler(cx, path);
-  if (def.content.kind === 'containers' && sectionTargets(def).length === 0) return rawHandler(cx, path);
   return recordHandler(cx, def, path);
 }
 
