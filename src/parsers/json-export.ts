@@ -9,9 +9,10 @@
 import type { Readable } from 'node:stream';
 import { isMany, none } from 'stream-chain/defs.js';
 import { jsonParser } from 'stream-json/parser.js';
+import { JsonValueEnd } from './json-end.js';
 import type { JsonToken } from './json-tree.js';
 import { JsonWalker } from './json-walker.js';
-import { ParseContext, type ParseOptions } from './parse-context.js';
+import { ParseContext, type ParseOptions, preview } from './parse-context.js';
 import type { ParseEvent } from './records.js';
 import { ExportTextDecoder } from './text-decoder.js';
 
@@ -50,7 +51,6 @@ export async function* parseJsonExportBatches(
   signal?.throwIfAborted();
   const onAbort = () => stream.destroy(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
-  let atStart = true;
   const tokenizeSlice = (text: string | typeof none): void => {
     let tokens: readonly JsonToken[];
     try {
@@ -72,21 +72,59 @@ export async function* parseJsonExportBatches(
     }
     for (let i = 0; i < text.length; i += SLICE) tokenizeSlice(text.slice(i, i + SLICE));
   };
+  // Text after the top-level value is not handed to the tokenizer (it would refuse the whole file);
+  // it is reported once the member is read.
+  const valueEnd = new JsonValueEnd();
+  let read = 0;
+  let trailing: { offset: number; chars: number; start: string } | undefined;
+  const feed = (text: string): void => {
+    let rest = '';
+    if (valueEnd.ended) {
+      rest = text;
+    } else {
+      const stop = valueEnd.scan(text);
+      if (stop === -1) {
+        run(text);
+      } else {
+        run(text.slice(0, stop));
+        rest = text.slice(stop);
+      }
+    }
+    if (rest !== '') {
+      const offset = read + text.length - rest.length;
+      if (trailing !== undefined) {
+        trailing.chars += rest.length;
+      } else {
+        const garbage = rest.trimStart();
+        if (garbage !== '') {
+          trailing = {
+            offset: offset + rest.length - garbage.length,
+            chars: garbage.length,
+            start: garbage.slice(0, 80),
+          };
+        }
+      }
+    }
+    read += text.length;
+  };
   try {
     for await (const chunk of stream) {
       if (signal?.aborted) throw signal.reason;
-      let text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
-      if (atStart && text.length > 0) {
-        atStart = false;
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      }
-      if (text.length > 0) run(text);
+      const text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+      if (text.length > 0) feed(text);
       if (cx.out.length > 0) yield cx.take();
     }
     const tail = decoder.end();
-    if (tail.length > 0) run(tail);
-    if (atStart) throw cx.invalidJson('', 'the file is empty');
+    if (tail.length > 0) feed(tail);
+    if (read === 0) throw cx.invalidJson('', 'the file is empty');
     tokenizeSlice(none);
+    if (trailing !== undefined) {
+      cx.warn(
+        'trailing_data',
+        `\`${memberPath}\` has ${trailing.chars} characters after its JSON ends (from character ${trailing.offset}: "${preview(trailing.start)}"); they were ignored. The records before them were read.`,
+        memberPath,
+      );
+    }
     if (walker.depth > 1) {
       throw cx.invalidJson(walker.where(), 'the file ends before the JSON is complete');
     }

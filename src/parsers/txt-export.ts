@@ -236,15 +236,9 @@ export async function* parseTxtExportBatches(
   try {
     const lines = new LineSplitter(handlerFor(cx, memberPath));
     const decoder = new ExportTextDecoder(cx);
-    let atStart = true;
     for await (const chunk of stream) {
       if (signal?.aborted) throw signal.reason;
-      let text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
-      if (atStart && text.length > 0) {
-        atStart = false;
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      }
-      lines.write(text);
+      lines.write(typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
       if (cx.out.length > 0) yield cx.take();
     }
     lines.write(decoder.end());

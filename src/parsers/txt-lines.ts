@@ -22,30 +22,38 @@ export interface LineSink {
   end(): void;
 }
 
-/** Splits text into lines without rescanning a long line (a 50 MB line is read once). */
+/**
+ * Splits text into lines without rescanning a long line (a 50 MB line is read once). A line ends at
+ * `\n`, `\r\n` or a lone `\r` (old Mac line ends, and files whose lines were edited on two
+ * systems mix them); a `\r` at the end of one chunk and a `\n` at the start of the next are one end.
+ */
 export class LineSplitter {
   private carry = '';
   private lineNo = 0;
+  /** The last chunk ended in `\r`: a `\n` starting the next one belongs to that line end. */
+  private afterCr = false;
+  private readonly ends = /\r\n?|\n/g;
 
   constructor(private readonly sink: LineSink) {}
 
   write(text: string): void {
     let start = 0;
-    let nl = text.indexOf('\n');
-    if (nl === -1) {
-      this.carry += text;
-      return;
+    if (this.afterCr && text.length > 0) {
+      this.afterCr = false;
+      if (text.charCodeAt(0) === 10) start = 1;
     }
-    this.emit(this.carry + text.slice(0, nl));
-    this.carry = '';
-    start = nl + 1;
-    for (;;) {
-      nl = text.indexOf('\n', start);
-      if (nl === -1) break;
-      this.emit(text.slice(start, nl));
-      start = nl + 1;
+    const ends = this.ends;
+    ends.lastIndex = start;
+    let first = true;
+    for (let m = ends.exec(text); m !== null; m = ends.exec(text)) {
+      const line = text.slice(start, m.index);
+      this.emit(first ? this.carry + line : line);
+      first = false;
+      start = ends.lastIndex;
+      if (start === text.length && m[0] === '\r') this.afterCr = true;
     }
-    this.carry = text.slice(start);
+    const rest = text.slice(start);
+    this.carry = first ? this.carry + rest : rest;
   }
 
   end(): void {
@@ -56,7 +64,7 @@ export class LineSplitter {
 
   private emit(line: string): void {
     this.lineNo++;
-    this.sink.line(line.endsWith('\r') ? line.slice(0, -1) : line, this.lineNo);
+    this.sink.line(line, this.lineNo);
   }
 }
 

@@ -450,6 +450,26 @@ describe('odd but readable inputs', () => {
     expect(await rows('latin1', 'searches', 'term')).toEqual([{ term: 'café crème' }]);
   });
 
+  it('imports UTF-16 files (re-saved by an editor) as their text, naming the encoding', async () => {
+    const le = Buffer.from(
+      `\ufeff${searches([{ Date: '2024-01-01 00:00:00', SearchTerm: 'utf16 東京' }])}`,
+      'utf16le',
+    );
+    const be = Buffer.from('Date: 2024-01-02 00:00:00\r\nSearch Term: café\r\n', 'utf16le').swap16();
+    const result = await load(
+      accepting,
+      await write(
+        zipOf([
+          { name: DATA, data: le },
+          { name: 'TikTok/Activity/Searches.txt', data: be },
+        ]),
+      ),
+      'utf16',
+    );
+    expect(warningCodes(result)).toEqual(['encoding', 'encoding']);
+    expect(await rows('utf16', 'searches', 'term')).toEqual([{ term: 'café' }, { term: 'utf16 東京' }]);
+  });
+
   it('keeps a link whose id does not fit 64 bits, without the id', async () => {
     const link = 'https://www.tiktokv.com/share/video/99999999999999999999999/';
     const result = await load(
