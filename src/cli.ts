@@ -9,6 +9,7 @@ import { cmdDemo } from './cli/demo.js';
 import { cmdGrantAnalyst } from './cli/grant-analyst.js';
 import { cmdImport } from './cli/import.js';
 import { type Output, processOutput } from './cli/output.js';
+import { cmdReprocess } from './cli/reprocess.js';
 import { registerRunCommand } from './cli/run.js';
 import { cmdSandbox, parseDuration } from './cli/sandbox.js';
 import { cmdStatus } from './cli/status.js';
@@ -89,6 +90,28 @@ export async function main(
     .action(async (input: string, options: { account: string; force?: boolean }) => {
       const { config, logger } = context();
       await withDatabase(config, logger, controller.signal, (ctx) => cmdImport(ctx, output, input, options));
+    });
+
+  program
+    .command('reprocess')
+    .description(
+      'read the kept archives of an account (or of all) again with the current parsers, writing only what changes',
+    )
+    .option('-a, --account <name>', 'only this account')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Imported archives are kept in <dataDir>/archives (archive.keep: all, none or',
+        'the last N per account; TIKTOK_SYNC_KEEP_ARCHIVES). Reprocess replays them in',
+        'the order they were first imported into shadow tables, then writes only the',
+        'differences: after an upgrade, a newly read section fills from every kept',
+        'archive, removals included; with unchanged parsers nothing is written.',
+      ].join('\n'),
+    )
+    .action(async (options: { account?: string }) => {
+      const { config, logger } = context();
+      await withDatabase(config, logger, controller.signal, (ctx) => cmdReprocess(ctx, output, options));
     });
 
   program

@@ -37,12 +37,23 @@ export interface Config {
     readonly retentionMs: number;
     /** Where archives that can never be imported are put aside, with the reason. */
     readonly quarantineDir: string;
+    /** Which imported archives are kept for `tiktok-sync reprocess`, and where. */
+    readonly kept: KeptArchivesConfig;
   };
   readonly tiktok: TikTokConfig;
   /** The daemon (`tiktok-sync run`): when accounts are synced, how many at once, and how work is shared. */
   readonly sync: SyncConfig;
   /** Unset means: the command decides (quiet one-shot commands, informative daemon). */
   readonly logLevel: LogLevel | undefined;
+}
+
+/** `all`, `none`, or the last N archives of each account (N ≥ 1). */
+export type KeepPolicy = 'all' | 'none' | number;
+
+export interface KeptArchivesConfig {
+  readonly keep: KeepPolicy;
+  /** `<dataDir>/archives` unless set; files 0600 in folders 0700 (they hold private data). */
+  readonly dir: string;
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -220,6 +231,12 @@ const fileSchema = z
         maxCompressionRatio: z.number().positive().optional(),
         maxEntries: z.number().int().positive().optional(),
         retention: durationText().optional(),
+        keep: z
+          .union([z.enum(['all', 'none']), z.number().int().min(1)], {
+            error: 'expected "all", "none" or the number of archives to keep per account (1 or more)',
+          })
+          .optional(),
+        keptDir: z.string().min(1).optional(),
       })
       .strict()
       .optional(),
@@ -296,6 +313,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       maxEntries: file.archive?.maxEntries ?? 20_000,
       retentionMs: file.archive?.retention ? parseDuration(file.archive.retention)! : 0,
       quarantineDir: path.resolve(dataDir, file.archive?.quarantineDir ?? 'quarantine'),
+      kept: {
+        keep: parseKeep(env.TIKTOK_SYNC_KEEP_ARCHIVES) ?? file.archive?.keep ?? 'all',
+        dir: path.resolve(dataDir, file.archive?.keptDir ?? 'archives'),
+      },
     },
     logLevel: parseLogLevel(env.LOG_LEVEL) ?? file.logLevel,
     tiktok: tiktokConfig(env, file.tiktok ?? {}, dataDir),
@@ -556,6 +577,17 @@ function parsePort(value: string | undefined): number | undefined {
     );
   }
   return port;
+}
+
+function parseKeep(value: string | undefined): KeepPolicy | undefined {
+  if (!value) return undefined;
+  const text = value.trim().toLowerCase();
+  if (text === 'all' || text === 'none') return text;
+  if (/^[1-9][0-9]*$/.test(text)) return Number(text);
+  throw new ConfigError(
+    'config_invalid',
+    `TIKTOK_SYNC_KEEP_ARCHIVES is \`${value}\`; expected \`all\`, \`none\` or the number of archives to keep per account (1 or more).`,
+  );
 }
 
 function parseLogLevel(value: string | undefined): Config['logLevel'] | undefined {

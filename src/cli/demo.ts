@@ -102,6 +102,7 @@ export async function cmdDemo(context: CommandContext, output: Output): Promise<
       logger,
       signal,
       limits: config.archive,
+      kept: config.archive.kept,
       output,
       // The demo is one story, told on stdout.
       progress: (line) => output.out(line),

@@ -32,6 +32,7 @@ export async function cmdImport(
         limits: context.config.archive,
         signal: context.signal,
         quarantineDir: context.config.archive.quarantineDir,
+        kept: context.config.archive.kept,
       },
       { accountName: options.account, zipPath, onProgress: progress.update, force: options.force },
     );

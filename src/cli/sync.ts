@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import type { KeptArchivesConfig } from '../config.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import { PipelineError, StageFailedError, TerminalError, TransientError } from '../errors.js';
 import type { ArchiveLimits } from '../ingest/archive.js';
@@ -33,6 +34,7 @@ export interface SyncDependencies {
   signal: AbortSignal;
   limits: ArchiveLimits;
   quarantineDir?: string | undefined;
+  kept?: KeptArchivesConfig | undefined;
   output: Output;
   notifier?: RequestNotifier | undefined;
   /** Where progress lines go (default stderr, keeping stdout for the summary). */
@@ -96,6 +98,7 @@ export async function syncOnce(
           limits: deps.limits,
           signal: deps.signal,
           quarantineDir: deps.quarantineDir,
+          kept: deps.kept,
         },
         request,
       );
@@ -193,6 +196,7 @@ export async function cmdSync(
         signal: context.signal,
         limits: config.archive,
         quarantineDir: config.archive.quarantineDir,
+        kept: config.archive.kept,
         output,
         notifier: webhooks ? services.notifier : undefined,
       },

@@ -29,6 +29,8 @@ export interface ArchivesTable {
   record_count: string | number;
   first_run_id: string;
   imported_at: Generated<Date>;
+  kept_path: string | null;
+  kept_at: Date | null;
 }
 
 export type RunStatus = 'running' | 'succeeded' | 'failed';
@@ -54,7 +56,7 @@ export interface WarningSummary {
 export interface SyncRunsTable {
   account_id: string;
   run_id: ColumnType<string, never, never>;
-  kind: 'import' | 'sync';
+  kind: 'import' | 'sync' | 'reprocess';
   status: Generated<RunStatus>;
   stage: Generated<string>;
   source: string;

@@ -1,18 +1,27 @@
 import path from 'node:path';
 import { sql } from 'kysely';
 import type pg from 'pg';
+import type { KeptArchivesConfig } from '../config.js';
 import { ensureAccount } from '../db/accounts.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import type { TableCounts, WarningSummary } from '../db/schema.js';
 import { coerceError, PipelineError, StageFailedError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { ArchiveInfo, TableName, WarningEvent } from '../parsers/records.js';
+import type { ArchiveInfo } from '../parsers/records.js';
 import { type ArchiveLimits, openArchive } from './archive.js';
 import { archiveIdentity, archiveSource } from './archive-source.js';
+import { type KeepRequest, type KeptArchive, keepArchive } from './kept-archives.js';
 import { mergeAll } from './merge.js';
 import { quarantineArchive } from './quarantine.js';
-import { Stager } from './stage.js';
-import { TABLE_SPECS } from './tables.js';
+import {
+  closeAbandonedRuns,
+  latestImport,
+  lockAccount,
+  releaseRun,
+  startRun,
+  WarningCollector,
+} from './runs.js';
+import { type StagedArchive, Stager, stageEvents } from './stage.js';
 
 export interface ImportContext {
   readonly database: DatabaseHandle;
@@ -23,6 +32,8 @@ export interface ImportContext {
   readonly open?: typeof openArchive;
   /** Where an archive that cannot be imported is put aside (see quarantine.ts); none: left in place. */
   readonly quarantineDir?: string | undefined;
+  /** Which imported archives are kept for reprocess (see kept-archives.ts); none: not kept. */
+  readonly kept?: KeptArchivesConfig | undefined;
 }
 
 export interface ImportOptions {
@@ -58,14 +69,9 @@ export interface ImportResult {
   warnings: WarningSummary[];
   warningCount: number;
   stageTimings: Record<string, number>;
+  /** The copy kept for reprocess, when the policy keeps one. */
+  kept?: KeptArchive | undefined;
 }
-
-/** Warnings kept in the run record; the total is always counted. */
-const MAX_WARNING_GROUPS = 200;
-/** One lock space for "one writer per account"; the account id is the second key. */
-const ACCOUNT_LOCK_SPACE = 0x7417;
-/** Lock space of the session lock each run holds while its process lives; the run id is the second key. */
-const RUN_LOCK_SPACE = 0x7418;
 
 /**
  * Imports one export archive: open → hash → parse + stage (COPY) → merge → finish, all of the
@@ -145,6 +151,12 @@ export async function importArchive(context: ImportContext, options: ImportOptio
         warnings: [],
         warningCount: 0,
         stageTimings: timings,
+        kept: await keep(
+          context,
+          client,
+          { accountId, archiveId: latest.archiveId, sha256, inputPath: options.zipPath },
+          log,
+        ),
       };
     }
     const archive = await timed('open', () =>
@@ -155,49 +167,21 @@ export async function importArchive(context: ImportContext, options: ImportOptio
       }),
     );
 
-    let records = 0;
-    const present = new Map<TableName, Set<string>>();
     const stager = new Stager(client);
     await client.query('begin');
-    await client.query('select pg_advisory_xact_lock($1, ($2::bigint % 2147483647)::integer)', [
-      ACCOUNT_LOCK_SPACE,
-      accountId,
-    ]);
+    await lockAccount(client, accountId);
     await client.query("set local timezone = 'UTC'");
     // Under the account lock: a killed process's transaction has ended by now, so its run is free.
     await closeAbandonedRuns(client, accountId, runId, log);
     await stager.createTables();
 
+    let staged: StagedArchive;
     try {
-      await timed('parse', async () => {
-        for await (const event of archive.events()) {
-          switch (event.kind) {
-            case 'record':
-              records += 1;
-              if (stager.add(TABLE_SPECS[event.table], event.part, event.row)) await stager.drain();
-              break;
-            case 'section': {
-              const parts = present.get(event.table) ?? new Set<string>();
-              parts.add(event.part);
-              present.set(event.table, parts);
-              break;
-            }
-            case 'raw':
-              if (stager.addRaw(event.path, event.json)) await stager.drain();
-              break;
-            case 'warning':
-              warnings.add(event);
-              break;
-            case 'refused':
-              if (stager.addRefused(event.table, event.path, event.json, event.reason)) await stager.drain();
-              break;
-          }
-        }
-        await stager.flush();
-      });
+      staged = await timed('parse', () => stageEvents(stager, archive.events(), warnings));
     } finally {
       await archive.close();
     }
+    const { records, present } = staged;
 
     const info = archive.info;
     const { archiveId, newArchive } = await timed('register', async () => {
@@ -263,6 +247,7 @@ export async function importArchive(context: ImportContext, options: ImportOptio
       warnings: summary,
       warningCount: warnings.total,
       stageTimings: timings,
+      kept: await keep(context, client, { accountId, archiveId, sha256, inputPath: options.zipPath }, log),
     };
   } catch (thrown) {
     await client.query('rollback').catch(() => {});
@@ -294,136 +279,29 @@ export async function importArchive(context: ImportContext, options: ImportOptio
     });
     throw failure;
   } finally {
-    await client
-      .query('select pg_advisory_unlock($1, $2)', [RUN_LOCK_SPACE, runLockKey(runId)])
-      .catch(() => {});
+    await releaseRun(client, runId).catch(() => {});
     client.release();
   }
 }
 
 /**
- * Records the run as `running` and, in the same statement, takes a session lock on it that lives as
- * long as this process's connection: a run whose lock can be taken by someone else belongs to a
- * process that stopped (killed, crashed) without recording an outcome.
+ * Keeps the committed archive for reprocess. The data is stored whatever happens here: a copy that
+ * cannot be made (a full disk) is logged, not thrown.
  */
-async function startRun(
-  client: pg.PoolClient,
-  accountId: string,
-  kind: 'import' | 'sync',
-  source: string,
-  requestId: string | null,
-): Promise<string> {
-  const { rows } = await client.query<{ run_id: string }>(
-    `insert into tiktok_sync.sync_runs (account_id, kind, source, request_id)
-     values ($1, $2, $3, $4)
-     returning run_id, pg_advisory_lock($5, (run_id % 2147483647)::integer)`,
-    [accountId, kind, source, requestId, RUN_LOCK_SPACE],
-  );
-  return rows[0]!.run_id;
-}
-
-/**
- * Closes the account's `running` runs whose process is gone (their run lock is free): marked failed
- * with `abandoned`. Their transaction either rolled back (nothing stored; the archive must be imported
- * again) or, when the process stopped between the commit and the final update, committed: the archive
- * row then names the run, and the message says the data is stored. Called when the run starts (so
- * an import that has nothing to merge closes them too) and again under the account lock, by which
- * time the transaction of a process killed mid-statement has ended.
- */
-async function closeAbandonedRuns(
-  client: pg.PoolClient,
-  accountId: string,
-  runId: string,
+async function keep(
+  context: ImportContext,
+  client: pg.ClientBase,
+  request: KeepRequest,
   log: Logger,
-): Promise<void> {
-  const { rows } = await client.query<{ run_id: string }>(
-    "select run_id from tiktok_sync.sync_runs where account_id = $1 and status = 'running' and run_id <> $2",
-    [accountId, runId],
-  );
-  for (const { run_id: stale } of rows) {
-    const key = runLockKey(stale);
-    const { rows: locked } = await client.query<{ free: boolean }>(
-      'select pg_try_advisory_lock($1, $2) as free',
-      [RUN_LOCK_SPACE, key],
+): Promise<KeptArchive | undefined> {
+  if (!context.kept) return undefined;
+  try {
+    return await keepArchive(client, context.kept, request);
+  } catch (error) {
+    log.warn(
+      { err: error, dir: context.kept.dir },
+      'the archive was imported, but no copy could be kept for reprocess; check the kept-archives directory (archive.keptDir)',
     );
-    if (!locked[0]?.free) continue; // its process is alive and still working
-    try {
-      const closed = await client.query(
-        `update tiktok_sync.sync_runs r set
-           status = 'failed',
-           finished_at = now(),
-           error_code = 'abandoned',
-           archive_id = coalesce(r.archive_id, a.archive_id),
-           error_message = case when a.archive_id is null
-             then format('The process running this %s stopped at stage \`%s\` without recording an outcome (killed or crashed; found by run %s). Its transaction was rolled back, so nothing of it was stored: import the archive again (a sync resumes its request and does so by itself).', r.kind, r.stage, $2::text)
-             else format('The process running this %s stopped after its archive was committed, before recording the outcome (killed or crashed; found by run %s). The data is stored; only this run''s counts and timings were lost.', r.kind, $2::text)
-           end
-         from (select null) dummy
-         left join tiktok_sync.archives a on a.first_run_id = $1
-         where r.run_id = $1 and r.status = 'running'`,
-        [stale, runId],
-      );
-      if (closed.rowCount) log.warn({ abandonedRun: stale }, 'closed the run of a process that stopped');
-    } finally {
-      await client.query('select pg_advisory_unlock($1, $2)', [RUN_LOCK_SPACE, key]);
-    }
-  }
-}
-
-function runLockKey(runId: string): number {
-  return Number(BigInt(runId) % 2147483647n);
-}
-
-/** The archive of the account's latest successful run, if any. */
-async function latestImport(client: pg.PoolClient, accountId: string) {
-  const { rows } = await client.query<{
-    run_id: string;
-    archive_id: string;
-    sha256: Buffer;
-    format: ArchiveInfo['format'];
-    era: string;
-    record_count: string;
-  }>(
-    `select r.run_id, a.archive_id, a.sha256, a.format, a.era, a.record_count
-     from tiktok_sync.sync_runs r
-     join tiktok_sync.archives a on a.account_id = r.account_id and a.archive_id = r.archive_id
-     where r.account_id = $1 and r.status = 'succeeded'
-     order by r.run_id desc limit 1`,
-    [accountId],
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  return {
-    runId: row.run_id,
-    archiveId: row.archive_id,
-    sha256: row.sha256.toString('hex'),
-    info: { format: row.format, era: row.era },
-    records: Number(row.record_count),
-  };
-}
-
-/** Groups warnings by code, path and field (one counter per section and field), keeping the first message of each group. */
-class WarningCollector {
-  readonly #groups = new Map<string, WarningSummary>();
-  total = 0;
-
-  add(event: WarningEvent): void {
-    this.total += 1;
-    const key = `${event.code}\u0001${event.path}\u0001${event.field ?? ''}`;
-    const group = this.#groups.get(key);
-    if (group) group.count += 1;
-    else if (this.#groups.size < MAX_WARNING_GROUPS) {
-      this.#groups.set(key, {
-        code: event.code,
-        path: event.path,
-        ...(event.field !== undefined && event.field !== '' ? { field: event.field } : {}),
-        message: event.message,
-        count: 1,
-      });
-    }
-  }
-
-  summary(): WarningSummary[] {
-    return [...this.#groups.values()].sort((a, b) => b.count - a.count);
+    return undefined;
   }
 }

@@ -33,7 +33,7 @@ interface MergeStatements {
   remove: string;
 }
 
-const statementCache = new Map<TableName, MergeStatements>();
+const statementCache = new Map<string, MergeStatements>();
 
 /**
  * Builds the set-based merge of one table from its spec, over its staging table (whose record key
@@ -46,11 +46,10 @@ const statementCache = new Map<TableName, MergeStatements>();
  * 4. insert: rows not yet stored.
  * 5. remove: stored rows of the parts present in this export that it no longer contains.
  */
-export function mergeStatements(spec: TableSpec): MergeStatements {
-  const cached = statementCache.get(spec.table);
+export function mergeStatements(spec: TableSpec, target = targetTable(spec)): MergeStatements {
+  const cached = statementCache.get(target);
   if (cached) return cached;
 
-  const target = targetTable(spec);
   const stage = stageTable(spec.table);
   const part = spec.partColumn;
   const typed = (c: ColumnSpec) => (c.type === 'text' ? `k.${c.name}` : `k.${c.name}::${c.type}`);
@@ -92,22 +91,26 @@ export function mergeStatements(spec: TableSpec): MergeStatements {
           where k.record_key = t.record_key and k.occurrence = t.occurrence
         )`,
   };
-  statementCache.set(spec.table, statements);
+  statementCache.set(target, statements);
   return statements;
 }
 
-/** Merges one staged table into its target; returns what changed. */
+/**
+ * Merges one staged table into its target (the stored table, or a shadow copy of it that reprocess
+ * replays archives into); returns what changed.
+ */
 export async function mergeTable(
   client: pg.ClientBase,
   spec: TableSpec,
   staged: number,
   context: MergeContext,
+  target = targetTable(spec),
 ): Promise<TableCounts> {
   const counts = emptyCounts();
   const parts = context.present.get(spec.table);
   if (staged === 0 && !parts) return counts;
 
-  const sql = mergeStatements(spec);
+  const sql = mergeStatements(spec, target);
   const params = [context.accountId, context.runId];
   if (staged > 0) {
     await client.query(sql.occurrences);
@@ -118,7 +121,7 @@ export async function mergeTable(
     counts.inserted = (await client.query(sql.insert, params)).rowCount ?? 0;
     // The table just grew inside this transaction: refresh its statistics, or the removal below is
     // planned for the old, small table (a nested loop that is quadratic in the rows of the export).
-    if (counts.inserted >= ANALYZE_AFTER_INSERTS) await client.query(`analyze ${targetTable(spec)}`);
+    if (counts.inserted >= ANALYZE_AFTER_INSERTS) await client.query(`analyze ${target}`);
   }
   if (parts) {
     const removeParams = spec.partColumn ? [...params, [...parts]] : params;
@@ -261,7 +264,7 @@ export async function mergeAll(
  * archive's fault, so it becomes a terminal {@link ArchiveError} instead of an unexpected error that
  * would be retried forever.
  */
-function refusedValue(error: unknown, table: string): unknown {
+export function refusedValue(error: unknown, table: string): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !(code.startsWith('22') || code === '54000' || code === '54001')) {
     return error;

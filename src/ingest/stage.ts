@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { copyChunk, copyField } from '../db/copy.js';
-import type { TableName } from '../parsers/records.js';
+import type { ParseEvent, TableName, WarningEvent } from '../parsers/records.js';
 import { stageDdl, stageTable, TABLE_SPECS, type TableSpec } from './tables.js';
 
 /** What is staged: a table's rows, unmodeled sections, refused records. */
@@ -36,6 +36,18 @@ export class Stager {
       'create temp table stage_refused (target_table text, path text, json text, reason text) on commit drop',
     );
     await this.#client.query(ddl.join(';\n'));
+  }
+
+  /** Empties the staging tables for the next archive read in the same transaction (reprocess). */
+  async reset(): Promise<void> {
+    await this.flush();
+    const tables = [
+      ...Object.values(TABLE_SPECS).map((spec) => stageTable(spec.table)),
+      stageTable('raw'),
+      stageTable('refused'),
+    ];
+    await this.#client.query(`truncate ${tables.join(', ')}`);
+    this.staged.clear();
   }
 
   /** Adds one row; call {@link drain} when it returns true. */
@@ -114,4 +126,47 @@ export class Stager {
     await this.#queue;
     if (this.#failed !== undefined) throw this.#failed;
   }
+}
+
+/** What one archive's events left in the staging tables. */
+export interface StagedArchive {
+  /** Records staged. */
+  records: number;
+  /** Per table, the parts (sub-kinds) that the archive contained, even when empty. */
+  present: Map<TableName, Set<string>>;
+}
+
+/** Stages every event of an archive; warnings go to `warnings`. */
+export async function stageEvents(
+  stager: Stager,
+  events: AsyncIterable<ParseEvent>,
+  warnings: { add(event: WarningEvent): void },
+): Promise<StagedArchive> {
+  let records = 0;
+  const present = new Map<TableName, Set<string>>();
+  for await (const event of events) {
+    switch (event.kind) {
+      case 'record':
+        records += 1;
+        if (stager.add(TABLE_SPECS[event.table], event.part, event.row)) await stager.drain();
+        break;
+      case 'section': {
+        const parts = present.get(event.table) ?? new Set<string>();
+        parts.add(event.part);
+        present.set(event.table, parts);
+        break;
+      }
+      case 'raw':
+        if (stager.addRaw(event.path, event.json)) await stager.drain();
+        break;
+      case 'warning':
+        warnings.add(event);
+        break;
+      case 'refused':
+        if (stager.addRefused(event.table, event.path, event.json, event.reason)) await stager.drain();
+        break;
+    }
+  }
+  await stager.flush();
+  return { records, present };
 }

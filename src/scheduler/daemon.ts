@@ -148,7 +148,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       options.importArchive ??
       ((importOptions, signal) =>
         importArchive(
-          { database, logger, limits: config.archive, signal, quarantineDir: config.archive.quarantineDir },
+          {
+            database,
+            logger,
+            limits: config.archive,
+            signal,
+            quarantineDir: config.archive.quarantineDir,
+            kept: config.archive.kept,
+          },
           importOptions,
         )),
     clock,

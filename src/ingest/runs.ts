@@ -1,0 +1,157 @@
+/**
+ * What imports and reprocess runs share: the run record and its locks, the account lock, the account's
+ * latest import, and the warning counters of a run.
+ */
+import type pg from 'pg';
+import type { WarningSummary } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import type { ArchiveInfo, WarningEvent } from '../parsers/records.js';
+
+/** Warnings kept in the run record; the total is always counted. */
+const MAX_WARNING_GROUPS = 200;
+/** One lock space for "one writer per account"; the account id is the second key. */
+const ACCOUNT_LOCK_SPACE = 0x7417;
+/** Lock space of the session lock each run holds while its process lives; the run id is the second key. */
+const RUN_LOCK_SPACE = 0x7418;
+
+export type RunKind = 'import' | 'sync' | 'reprocess';
+
+/** Takes the account's writer lock until the end of the transaction `client` is in. */
+export async function lockAccount(client: pg.ClientBase, accountId: string): Promise<void> {
+  await client.query('select pg_advisory_xact_lock($1, ($2::bigint % 2147483647)::integer)', [
+    ACCOUNT_LOCK_SPACE,
+    accountId,
+  ]);
+}
+
+/** Releases the run's session lock (the run has an outcome recorded). */
+export async function releaseRun(client: pg.ClientBase, runId: string): Promise<void> {
+  await client.query('select pg_advisory_unlock($1, $2)', [RUN_LOCK_SPACE, runLockKey(runId)]);
+}
+
+/**
+ * Records the run as `running` and, in the same statement, takes a session lock on it that lives as
+ * long as this process's connection: a run whose lock can be taken by someone else belongs to a
+ * process that stopped (killed, crashed) without recording an outcome.
+ */
+export async function startRun(
+  client: pg.ClientBase,
+  accountId: string,
+  kind: RunKind,
+  source: string,
+  requestId: string | null,
+): Promise<string> {
+  const { rows } = await client.query<{ run_id: string }>(
+    `insert into tiktok_sync.sync_runs (account_id, kind, source, request_id)
+     values ($1, $2, $3, $4)
+     returning run_id, pg_advisory_lock($5, (run_id % 2147483647)::integer)`,
+    [accountId, kind, source, requestId, RUN_LOCK_SPACE],
+  );
+  return rows[0]!.run_id;
+}
+
+/**
+ * Closes the account's `running` runs whose process is gone (their run lock is free): marked failed
+ * with `abandoned`. Their transaction either rolled back (nothing stored; the archive must be imported
+ * again) or, when the process stopped between the commit and the final update, committed: the archive
+ * row then names the run, and the message says the data is stored. Called when the run starts (so
+ * an import that has nothing to merge closes them too) and again under the account lock, by which
+ * time the transaction of a process killed mid-statement has ended.
+ */
+export async function closeAbandonedRuns(
+  client: pg.ClientBase,
+  accountId: string,
+  runId: string,
+  log: Logger,
+): Promise<void> {
+  const { rows } = await client.query<{ run_id: string }>(
+    "select run_id from tiktok_sync.sync_runs where account_id = $1 and status = 'running' and run_id <> $2",
+    [accountId, runId],
+  );
+  for (const { run_id: stale } of rows) {
+    const key = runLockKey(stale);
+    const { rows: locked } = await client.query<{ free: boolean }>(
+      'select pg_try_advisory_lock($1, $2) as free',
+      [RUN_LOCK_SPACE, key],
+    );
+    if (!locked[0]?.free) continue; // its process is alive and still working
+    try {
+      const closed = await client.query(
+        `update tiktok_sync.sync_runs r set
+           status = 'failed',
+           finished_at = now(),
+           error_code = 'abandoned',
+           archive_id = coalesce(r.archive_id, a.archive_id),
+           error_message = case when a.archive_id is null
+             then format('The process running this %s stopped at stage \`%s\` without recording an outcome (killed or crashed; found by run %s). Its transaction was rolled back, so nothing of it was stored: import the archive again (a sync resumes its request and does so by itself).', r.kind, r.stage, $2::text)
+             else format('The process running this %s stopped after its archive was committed, before recording the outcome (killed or crashed; found by run %s). The data is stored; only this run''s counts and timings were lost.', r.kind, $2::text)
+           end
+         from (select null) dummy
+         left join tiktok_sync.archives a on a.first_run_id = $1
+         where r.run_id = $1 and r.status = 'running'`,
+        [stale, runId],
+      );
+      if (closed.rowCount) log.warn({ abandonedRun: stale }, 'closed the run of a process that stopped');
+    } finally {
+      await client.query('select pg_advisory_unlock($1, $2)', [RUN_LOCK_SPACE, key]);
+    }
+  }
+}
+
+function runLockKey(runId: string): number {
+  return Number(BigInt(runId) % 2147483647n);
+}
+
+/** The archive of the account's latest successful run, if any. */
+export async function latestImport(client: pg.ClientBase, accountId: string) {
+  const { rows } = await client.query<{
+    run_id: string;
+    archive_id: string;
+    sha256: Buffer;
+    format: ArchiveInfo['format'];
+    era: string;
+    record_count: string;
+  }>(
+    `select r.run_id, a.archive_id, a.sha256, a.format, a.era, a.record_count
+     from tiktok_sync.sync_runs r
+     join tiktok_sync.archives a on a.account_id = r.account_id and a.archive_id = r.archive_id
+     where r.account_id = $1 and r.status = 'succeeded'
+     order by r.run_id desc limit 1`,
+    [accountId],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    runId: row.run_id,
+    archiveId: row.archive_id,
+    sha256: row.sha256.toString('hex'),
+    info: { format: row.format, era: row.era },
+    records: Number(row.record_count),
+  };
+}
+
+/** Groups warnings by code, path and field (one counter per section and field), keeping the first message of each group. */
+export class WarningCollector {
+  readonly #groups = new Map<string, WarningSummary>();
+  total = 0;
+
+  add(event: WarningEvent): void {
+    this.total += 1;
+    const key = `${event.code}\u0001${event.path}\u0001${event.field ?? ''}`;
+    const group = this.#groups.get(key);
+    if (group) group.count += 1;
+    else if (this.#groups.size < MAX_WARNING_GROUPS) {
+      this.#groups.set(key, {
+        code: event.code,
+        path: event.path,
+        ...(event.field !== undefined && event.field !== '' ? { field: event.field } : {}),
+        message: event.message,
+        count: 1,
+      });
+    }
+  }
+
+  summary(): WarningSummary[] {
+    return [...this.#groups.values()].sort((a, b) => b.count - a.count);
+  }
+}
