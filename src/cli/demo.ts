@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { redactConnectionString } from '../db/connect.js';
 import { startSandbox } from '../sandbox/index.js';
+import { createServices } from '../services.js';
 import { SimulatedClock } from '../tiktok/clock.js';
-import { OAuthClient } from '../tiktok/oauth.js';
-import { PortabilityClient } from '../tiktok/portability-client.js';
 import { Secret } from '../tiktok/secret.js';
-import { TokenStore } from '../tiktok/tokens.js';
 import { connectAccount, printConnected } from './connect.js';
 import type { CommandContext } from './context.js';
 import type { Output } from './output.js';
@@ -42,6 +39,7 @@ export async function cmdDemo(context: CommandContext, output: Output): Promise<
     firstRequestId: firstRequestId(),
     logger,
   });
+  let connectedId: string | undefined;
   try {
     output.out(
       `A local TikTok sandbox runs on ${sandbox.url} with the synthetic user \`${DEMO_USER}\` on a simulated clock; nothing reaches TikTok.`,
@@ -70,6 +68,7 @@ export async function cmdDemo(context: CommandContext, output: Output): Promise<
         timeoutMs: 30_000,
       },
     );
+    connectedId = connected.accountId;
     printConnected(output, connected);
     if (!connected.created) {
       output.out(
@@ -78,31 +77,10 @@ export async function cmdDemo(context: CommandContext, output: Output): Promise<
     }
     await abandonEarlierRequests(context, connected.accountId, clock.now());
 
-    const oauth = new OAuthClient({
-      clientKey: app.clientKey,
-      clientSecret: app.clientSecret,
-      redirectUri: app.redirectUri,
-      apiBaseUrl: app.apiBaseUrl,
-      authBaseUrl: app.authBaseUrl,
-      clock,
-    });
-    const grants = new TokenStore({ db, oauth, encryptionKey, clock, logger });
-    await mkdir(config.tiktok.download.directory, { recursive: true });
+    const services = await createServices(config, database, logger, { app, encryptionKey, clock });
     const deps: SyncDependencies = {
-      database,
-      grants,
-      client: new PortabilityClient({
-        tokens: grants.forAccount(connected.accountId),
-        endpoints: { apiBaseUrl: app.apiBaseUrl, authBaseUrl: app.authBaseUrl },
-        clock,
-        logger,
-        download: { directory: config.tiktok.download.directory },
-      }),
-      clock,
-      logger,
+      services,
       signal,
-      limits: config.archive,
-      kept: config.archive.kept,
       output,
       // The demo is one story, told on stdout.
       progress: (line) => output.out(line),
@@ -140,8 +118,23 @@ export async function cmdDemo(context: CommandContext, output: Output): Promise<
       output.out(`Database: ${connection}`);
     }
   } finally {
+    if (connectedId !== undefined) await forgetSandboxGrant(context, connectedId);
     await sandbox.close();
   }
+}
+
+/**
+ * The demo's grant is encrypted under a throwaway key and issued by a sandbox that dies with this
+ * process: kept, it would make the next \`tiktok-sync run\` stop the account on a key it cannot read.
+ * So the demo leaves the account's data and forgets its grant (and with it its schedule): \`status\`
+ * shows it as not connected, and the daemon never claims it.
+ */
+async function forgetSandboxGrant(context: CommandContext, accountId: string): Promise<void> {
+  await context.database.pool.query(
+    `with schedule as (delete from tiktok_sync.sync_schedule where account_id = $1)
+     delete from tiktok_sync.credentials where account_id = $1`,
+    [accountId],
+  );
 }
 
 const DEMO_ACCOUNT_ID = `(select account_id from tiktok.accounts where name = '${DEMO_ACCOUNT}')`;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { redactConnectionString } from '../db/connect.js';
 import { importArchive } from '../ingest/import-archive.js';
+import { importContextFor } from '../services.js';
 import type { CommandContext } from './context.js';
 import { formatCounts, type Output } from './output.js';
 
@@ -26,14 +27,7 @@ export async function cmdImport(
   let result: Awaited<ReturnType<typeof importArchive>>;
   try {
     result = await importArchive(
-      {
-        database: context.database,
-        logger: context.logger,
-        limits: context.config.archive,
-        signal: context.signal,
-        quarantineDir: context.config.archive.quarantineDir,
-        kept: context.config.archive.kept,
-      },
+      importContextFor(context.config, context.database, context.logger, context.signal),
       { accountName: options.account, zipPath, onProgress: progress.update, force: options.force },
     );
   } finally {

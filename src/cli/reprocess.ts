@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { type ReprocessResult, reprocessAccount } from '../ingest/reprocess.js';
+import { importContextFor } from '../services.js';
 import type { CommandContext } from './context.js';
 import { formatCounts, type Output } from './output.js';
 
@@ -31,13 +32,7 @@ export async function cmdReprocess(
   const kept = context.config.archive.kept;
   for (const account of accounts) {
     const result = await reprocessAccount(
-      {
-        database: context.database,
-        logger: context.logger,
-        limits: context.config.archive,
-        kept,
-        signal: context.signal,
-      },
+      { ...importContextFor(context.config, context.database, context.logger, context.signal), kept },
       { accountId: account.account_id, name: account.name },
     );
     report(output, account.name, result, kept.keep);

@@ -3,7 +3,7 @@ import type { DestinationStream } from 'pino';
 import type { Config } from '../config.js';
 import { openDatabase } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, TerminalError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { type Daemon, startDaemon } from '../scheduler/daemon.js';
 import { daemonDatabase } from '../scheduler/pool.js';
@@ -103,6 +103,13 @@ export async function runDaemon(
       await daemon.stop();
       const rows = await accountSyncStatus(database.db.withTables<TikTokTables>(), { now: Date.now() });
       output.out(formatAccountSyncStatus(rows, Date.now()));
+      const stopped = rows.filter((row) => row.state === 'stopped').map((row) => `\`${row.account}\``);
+      if (stopped.length > 0) {
+        throw new TerminalError(
+          'accounts_stopped',
+          `${stopped.length} account(s) stopped: ${stopped.join(', ')} (the reason is above). Fix it, then \`tiktok-sync run --retry-stopped\`.`,
+        );
+      }
       return;
     }
     await new Promise<void>((resolve) => {

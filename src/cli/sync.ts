@@ -1,40 +1,19 @@
-import { mkdir } from 'node:fs/promises';
-import type { KeptArchivesConfig } from '../config.js';
-import type { DatabaseHandle } from '../db/connect.js';
 import { PipelineError, StageFailedError, TerminalError, TransientError } from '../errors.js';
-import type { ArchiveLimits } from '../ingest/archive.js';
-import { type ImportResult, importArchive } from '../ingest/import-archive.js';
-import type { Logger } from '../logger.js';
+import { createServices, type TikTokServices } from '../services.js';
+import type { PortabilityApi } from '../sync/request.js';
+import { runSync, type SyncContext, type SyncResult } from '../sync/run-sync.js';
 import { type Clock, systemClock } from '../tiktok/clock.js';
-import { type PortabilityApi, type SyncContext, syncAccount } from '../tiktok/lifecycle.js';
-import { type DataFormat, PortabilityClient } from '../tiktok/portability-client.js';
-import { TokenStore } from '../tiktok/tokens.js';
+import type { DataFormat } from '../tiktok/portability-client.js';
 import { RequestNotifier } from '../tiktok/webhook.js';
 import type { CommandContext } from './context.js';
 import { formatCounts, type Output } from './output.js';
-import {
-  type AccountRef,
-  oauthClientFor,
-  printDatabaseLocation,
-  requireAccount,
-  requireEncryptionKey,
-  requireTikTokApp,
-  type TikTokApp,
-  tiktokDb,
-} from './tiktok-app.js';
+import { type AccountRef, printDatabaseLocation, requireAccount } from './tiktok-app.js';
 import { serveWebhooks } from './webhook-server.js';
 
-/** Everything one sync needs, built by {@link tiktokServices} or by the demo. */
+/** Everything one sync needs: the services (services.ts) and where its story is told. */
 export interface SyncDependencies {
-  database: DatabaseHandle;
-  grants: TokenStore;
-  client: PortabilityApi;
-  clock: Clock;
-  logger: Logger;
+  services: TikTokServices;
   signal: AbortSignal;
-  limits: ArchiveLimits;
-  quarantineDir?: string | undefined;
-  kept?: KeptArchivesConfig | undefined;
   output: Output;
   notifier?: RequestNotifier | undefined;
   /** Where progress lines go (default stderr, keeping stdout for the summary). */
@@ -50,20 +29,21 @@ export interface SyncOnceOptions {
   poll: { initialMs: number; maxMs: number; waitMs: number };
 }
 
+export type ImportedSync = Extract<SyncResult, { state: 'imported' }>;
+
 /**
- * One full sync of one account through `syncAccount`, with a progress line per step and the
- * per-table summary. Returns the import on success; anything else (TikTok still preparing, the
- * request cancelled, a failure) is thrown as a sentence saying what to do next.
+ * One full sync of one account ({@link runSync}), with a progress line per step and the per-table
+ * summary. Returns the sync's result on success; anything else (TikTok still preparing, the request
+ * cancelled, a failure) is thrown as a sentence saying what to do next.
  */
 export async function syncOnce(
   deps: SyncDependencies,
   account: AccountRef,
   options: SyncOnceOptions,
-): Promise<ImportResult> {
-  const { output } = deps;
+): Promise<ImportedSync> {
+  const { output, services } = deps;
   const say = deps.progress ?? ((line: string) => output.err(line));
-  const db = tiktokDb(deps.database);
-  const inFlight = await db
+  const inFlight = await services.db
     .selectFrom('tiktok_sync.data_requests')
     .select(['request_id', 'status', 'added_at'])
     .where('account_id', '=', account.accountId)
@@ -80,36 +60,23 @@ export async function syncOnce(
     );
   }
 
-  let imported: ImportResult | undefined;
-  const context: SyncContext = {
-    db,
-    client: withProgress(deps.client, deps.clock, say),
-    grants: deps.grants,
-    clock: deps.clock,
-    logger: deps.logger,
+  const base = services.syncContext(account.accountId, {
     signal: deps.signal,
-    ...(deps.notifier ? { notifier: deps.notifier } : {}),
-    importArchive: async (request) => {
+    notifier: deps.notifier,
+    client: withProgress(services.clientFor(account.accountId), services.clock, say),
+  });
+  const context: SyncContext = {
+    ...base,
+    importExport: (request) => {
       say(`Importing the archive of request ${request.requestId} …`);
-      imported = await importArchive(
-        {
-          database: deps.database,
-          logger: deps.logger,
-          limits: deps.limits,
-          signal: deps.signal,
-          quarantineDir: deps.quarantineDir,
-          kept: deps.kept,
-        },
-        request,
-      );
-      return { runId: imported.runId, archiveId: imported.archiveId };
+      return base.importExport(request);
     },
   };
   const drive = deps.drive ?? (<T>(work: Promise<T>) => work);
-  let outcome: Awaited<ReturnType<typeof syncAccount>>;
+  let outcome: SyncResult;
   try {
     outcome = await drive(
-      syncAccount(context, {
+      runSync(context, {
         accountId: account.accountId,
         accountName: account.name,
         dataFormat: options.dataFormat,
@@ -139,7 +106,7 @@ export async function syncOnce(
       { details: { requestId: outcome.requestId } },
     );
   }
-  const result = imported!;
+  const result = outcome.imported;
   output.out(
     `Synced account \`${account.name}\`: request ${outcome.requestId}, ${outcome.archive.bytes.toLocaleString('en')} bytes ` +
       `(${result.info.format.toUpperCase()}, ${result.info.era} layout, ${result.records.toLocaleString('en')} records; run ${result.runId})` +
@@ -150,7 +117,7 @@ export async function syncOnce(
   if (result.warningCount > 0) {
     output.out(`${result.warningCount} warning(s), kept in run ${result.runId} (tiktok-sync status).`);
   }
-  return result;
+  return outcome;
 }
 
 export interface SyncCommandOptions {
@@ -166,7 +133,8 @@ export async function cmdSync(
   options: SyncCommandOptions,
 ): Promise<void> {
   const { config } = context;
-  const services = await tiktokServices(context, output);
+  const services = await createServices(config, context.database, context.logger);
+  const notifier = new ProgressNotifier((line) => output.err(line));
   const account = await requireAccount(services.db, options.account);
   const webhooks = config.tiktok.webhook.listen
     ? await serveWebhooks({
@@ -175,7 +143,7 @@ export async function cmdSync(
         db: services.db,
         app: services.app,
         grants: services.grants,
-        notifier: services.notifier,
+        notifier,
         clock: systemClock,
         logger: context.logger,
       })
@@ -187,19 +155,7 @@ export async function cmdSync(
   }
   try {
     await syncOnce(
-      {
-        database: context.database,
-        grants: services.grants,
-        client: services.clientFor(account.accountId),
-        clock: systemClock,
-        logger: context.logger,
-        signal: context.signal,
-        limits: config.archive,
-        quarantineDir: config.archive.quarantineDir,
-        kept: config.archive.kept,
-        output,
-        notifier: webhooks ? services.notifier : undefined,
-      },
+      { services, signal: context.signal, output, notifier: webhooks ? notifier : undefined },
       account,
       { resume: options.resume ?? false, dataFormat: config.tiktok.dataFormat, poll: config.tiktok.poll },
     );
@@ -208,33 +164,6 @@ export async function cmdSync(
   }
   output.out();
   printDatabaseLocation(output, context.database);
-}
-
-/** The configured app, its token store and a Portability client per account, on the real clock. */
-export async function tiktokServices(context: CommandContext, output: Output) {
-  const { config } = context;
-  const app: TikTokApp = requireTikTokApp(config);
-  const encryptionKey = requireEncryptionKey(config);
-  const db = tiktokDb(context.database);
-  const oauth = oauthClientFor(app);
-  const grants = new TokenStore({ db, oauth, encryptionKey, logger: context.logger });
-  await mkdir(config.tiktok.download.directory, { recursive: true });
-  return {
-    app,
-    db,
-    grants,
-    notifier: new ProgressNotifier((line) => output.err(line)),
-    clientFor: (accountId: string) =>
-      new PortabilityClient({
-        tokens: grants.forAccount(accountId),
-        endpoints: { apiBaseUrl: app.apiBaseUrl, authBaseUrl: app.authBaseUrl },
-        logger: context.logger,
-        download: {
-          directory: config.tiktok.download.directory,
-          maxBytes: config.tiktok.download.maxBytes,
-        },
-      }),
-  };
 }
 
 /** Tells the user when the webhook, rather than polling, says a request is ready. */

@@ -1,17 +1,18 @@
 import path from 'node:path';
-import { sql } from 'kysely';
+import { sql, type Updateable } from 'kysely';
 import type pg from 'pg';
 import type { KeptArchivesConfig } from '../config.js';
 import { ensureAccount } from '../db/accounts.js';
 import type { DatabaseHandle } from '../db/connect.js';
-import type { TableCounts, WarningSummary } from '../db/schema.js';
+import type { SyncRunsTable, TableCounts, WarningSummary } from '../db/schema.js';
 import { coerceError, PipelineError, StageFailedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ArchiveInfo } from '../parsers/records.js';
+import { type ImportStage, StageRunner, type StageTimings } from '../sync/stages.js';
 import { type ArchiveLimits, openArchive } from './archive.js';
 import { archiveIdentity, archiveSource } from './archive-source.js';
 import { type KeepRequest, type KeptArchive, keepArchive } from './kept-archives.js';
-import { mergeAll } from './merge.js';
+import { mergeAll, reconcileAll } from './merge.js';
 import { quarantineArchive } from './quarantine.js';
 import {
   closeAbandonedRuns,
@@ -68,15 +69,19 @@ export interface ImportResult {
   counts: Record<string, TableCounts>;
   warnings: WarningSummary[];
   warningCount: number;
-  stageTimings: Record<string, number>;
+  stageTimings: StageTimings;
   /** The copy kept for reprocess, when the policy keeps one. */
   kept?: KeptArchive | undefined;
 }
 
 /**
- * Imports one export archive: open → hash → parse + stage (COPY) → merge → finish, all of the
- * archive's data in one transaction (all or nothing). The run record is written outside that
- * transaction, so a failed import still says where and why it stopped.
+ * Imports one export: the sync pipeline (src/sync/run-sync.ts) entered at `unpack`, for an export
+ * already on disk (a downloaded zip, or what `tiktok-sync import` was given).
+ *
+ *   unpack → parse (+ stage, COPY) → merge → reconcile → record
+ *
+ * All of the archive's data goes in one transaction (all or nothing). The run record is written
+ * outside that transaction, so a failed import still says where and why it stopped.
  */
 export async function importArchive(context: ImportContext, options: ImportOptions): Promise<ImportResult> {
   const { database, logger } = context;
@@ -96,44 +101,33 @@ export async function importArchive(context: ImportContext, options: ImportOptio
   await closeAbandonedRuns(client, accountId, runId, log).catch((error) =>
     log.warn({ err: error }, 'could not close the runs of stopped processes'),
   );
-  const timings: Record<string, number> = {};
-  let stage = 'open';
-
-  const enter = async (next: string) => {
-    stage = next;
-    await db.updateTable('tiktok_sync.sync_runs').set({ stage: next }).where('run_id', '=', runId).execute();
-  };
-  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-    await enter(name);
-    const started = performance.now();
-    try {
-      return await work();
-    } finally {
-      timings[name] = Math.round(performance.now() - started);
-    }
-  };
-
+  const stages = new StageRunner<ImportStage>(undefined, async (stage) => {
+    await db.updateTable('tiktok_sync.sync_runs').set({ stage }).where('run_id', '=', runId).execute();
+  });
   const warnings = new WarningCollector();
+  const finish = (set: Omit<Updateable<SyncRunsTable>, 'status' | 'finished_at' | 'stage_timings'>) =>
+    db
+      .updateTable('tiktok_sync.sync_runs')
+      .set({
+        ...set,
+        status: 'succeeded',
+        finished_at: sql<Date>`now()`,
+        stage_timings: JSON.stringify(stages.timings),
+      })
+      .where('run_id', '=', runId)
+      .execute();
+
   try {
+    // unpack: what the export is, whether it is the one imported last, and its members.
     const input = await archiveSource(options.zipPath);
-    const { sha256, sizeBytes: size } = await timed('hash', () =>
+    const { sha256, sizeBytes } = await stages.run('unpack', () =>
       archiveIdentity(input, context.limits, context.signal),
     );
     const latest = options.force ? undefined : await latestImport(client, accountId);
     if (latest && latest.sha256 === sha256) {
       // The same bytes as the account's latest successful import: merging them again cannot change
       // anything (an older archive, by contrast, is merged: it may bring back removed records).
-      await enter('finish');
-      await db
-        .updateTable('tiktok_sync.sync_runs')
-        .set({
-          status: 'succeeded',
-          archive_id: latest.archiveId,
-          finished_at: sql<Date>`now()`,
-          stage_timings: JSON.stringify(timings),
-        })
-        .where('run_id', '=', runId)
-        .execute();
+      await stages.run('record', () => finish({ archive_id: latest.archiveId }));
       log.info(
         { archiveId: latest.archiveId, sameAsRun: latest.runId },
         'archive already imported; nothing to do',
@@ -150,7 +144,7 @@ export async function importArchive(context: ImportContext, options: ImportOptio
         counts: {},
         warnings: [],
         warningCount: 0,
-        stageTimings: timings,
+        stageTimings: stages.timings,
         kept: await keep(
           context,
           client,
@@ -159,7 +153,7 @@ export async function importArchive(context: ImportContext, options: ImportOptio
         ),
       };
     }
-    const archive = await timed('open', () =>
+    const archive = await stages.run('unpack', () =>
       (context.open ?? openArchive)(options.zipPath, {
         limits: context.limits,
         signal: context.signal,
@@ -175,65 +169,57 @@ export async function importArchive(context: ImportContext, options: ImportOptio
     await closeAbandonedRuns(client, accountId, runId, log);
     await stager.createTables();
 
+    // parse: every member through the parsers into the staging tables.
     let staged: StagedArchive;
     try {
-      staged = await timed('parse', () => stageEvents(stager, archive.events(), warnings));
+      staged = await stages.run('parse', () => stageEvents(stager, archive.events(), warnings));
     } finally {
       await archive.close();
     }
     const { records, present } = staged;
-
     const info = archive.info;
-    const { archiveId, newArchive } = await timed('register', async () => {
-      const inserted = await client.query<{ archive_id: string }>(
-        `insert into tiktok_sync.archives
-           (account_id, sha256, size_bytes, source, file_name, format, era, member_count, record_count, first_run_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         on conflict (account_id, sha256) do nothing
-         returning archive_id`,
-        [
-          accountId,
-          Buffer.from(sha256, 'hex'),
-          size,
-          source,
-          input.name,
-          info.format,
-          info.era,
-          archive.members.length,
-          records,
-          runId,
-        ],
-      );
-      if (inserted.rows[0]) return { archiveId: inserted.rows[0].archive_id, newArchive: true };
-      const found = await client.query<{ archive_id: string }>(
-        'select archive_id from tiktok_sync.archives where account_id = $1 and sha256 = $2',
-        [accountId, Buffer.from(sha256, 'hex')],
-      );
-      return { archiveId: found.rows[0]!.archive_id, newArchive: false };
+
+    // merge: the archive's row, then new and changed records.
+    const { archiveId, newArchive, counts } = await stages.run('merge', async () => {
+      const registered = await registerArchive(client, {
+        accountId,
+        runId,
+        sha256,
+        sizeBytes,
+        source,
+        fileName: input.name,
+        info,
+        members: archive.members.length,
+        records,
+      });
+      const merged = await mergeAll(client, stager.staged, {
+        accountId,
+        runId,
+        archiveId: registered.archiveId,
+        present,
+      });
+      return { ...registered, counts: merged };
     });
+    const mergeContext = { accountId, runId, archiveId, present };
 
-    const counts = await timed('merge', () =>
-      mergeAll(client, stager.staged, { accountId, runId, archiveId, present }),
-    );
-    await timed('commit', () => client.query('commit'));
+    // reconcile: what left the export is marked removed.
+    await stages.run('reconcile', () => reconcileAll(client, mergeContext, counts));
 
+    // record: commit, then the run's outcome.
     const summary = warnings.summary();
-    await enter('finish');
-    await db
-      .updateTable('tiktok_sync.sync_runs')
-      .set({
-        status: 'succeeded',
-        stage: 'finish',
+    await stages.run('record', async () => {
+      await client.query('commit');
+      await finish({
         archive_id: archiveId,
-        finished_at: sql<Date>`now()`,
-        stage_timings: JSON.stringify(timings),
         counts: JSON.stringify(counts),
         warnings: JSON.stringify(summary),
         warning_count: warnings.total,
-      })
-      .where('run_id', '=', runId)
-      .execute();
-    log.info({ archiveId, records, era: info.era, format: info.format, timings }, 'archive imported');
+      });
+    });
+    log.info(
+      { archiveId, records, era: info.era, format: info.format, timings: stages.timings },
+      'archive imported',
+    );
     return {
       accountId,
       runId,
@@ -246,19 +232,20 @@ export async function importArchive(context: ImportContext, options: ImportOptio
       counts,
       warnings: summary,
       warningCount: warnings.total,
-      stageTimings: timings,
+      stageTimings: stages.timings,
       kept: await keep(context, client, { accountId, archiveId, sha256, inputPath: options.zipPath }, log),
     };
   } catch (thrown) {
     await client.query('rollback').catch(() => {});
     const error = coerceError(thrown);
+    const stage = stages.current ?? 'unpack';
     const failure = new StageFailedError(stage, runId, error);
     await db
       .updateTable('tiktok_sync.sync_runs')
       .set({
         status: 'failed',
         finished_at: sql<Date>`now()`,
-        stage_timings: JSON.stringify(timings),
+        stage_timings: JSON.stringify(stages.timings),
         warnings: JSON.stringify(warnings.summary()),
         warning_count: warnings.total,
         error_code: error instanceof PipelineError ? error.code : 'unexpected',
@@ -282,6 +269,49 @@ export async function importArchive(context: ImportContext, options: ImportOptio
     await releaseRun(client, runId).catch(() => {});
     client.release();
   }
+}
+
+/** The archive's row (once per account and content); says whether this content is new. */
+async function registerArchive(
+  client: pg.ClientBase,
+  archive: {
+    accountId: string;
+    runId: string;
+    sha256: string;
+    sizeBytes: number;
+    source: string;
+    fileName: string;
+    info: ArchiveInfo;
+    members: number;
+    records: number;
+  },
+): Promise<{ archiveId: string; newArchive: boolean }> {
+  const sha = Buffer.from(archive.sha256, 'hex');
+  const inserted = await client.query<{ archive_id: string }>(
+    `insert into tiktok_sync.archives
+       (account_id, sha256, size_bytes, source, file_name, format, era, member_count, record_count, first_run_id)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     on conflict (account_id, sha256) do nothing
+     returning archive_id`,
+    [
+      archive.accountId,
+      sha,
+      archive.sizeBytes,
+      archive.source,
+      archive.fileName,
+      archive.info.format,
+      archive.info.era,
+      archive.members,
+      archive.records,
+      archive.runId,
+    ],
+  );
+  if (inserted.rows[0]) return { archiveId: inserted.rows[0].archive_id, newArchive: true };
+  const found = await client.query<{ archive_id: string }>(
+    'select archive_id from tiktok_sync.archives where account_id = $1 and sha256 = $2',
+    [archive.accountId, sha],
+  );
+  return { archiveId: found.rows[0]!.archive_id, newArchive: false };
 }
 
 /**

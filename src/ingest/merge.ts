@@ -97,7 +97,7 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
 
 /**
  * Merges one staged table into its target (the stored table, or a shadow copy of it that reprocess
- * replays archives into); returns what changed.
+ * replays archives into): restores, updates and inserts; removals are {@link reconcileTable}'s.
  */
 export async function mergeTable(
   client: pg.ClientBase,
@@ -107,28 +107,37 @@ export async function mergeTable(
   target = targetTable(spec),
 ): Promise<TableCounts> {
   const counts = emptyCounts();
-  const parts = context.present.get(spec.table);
-  if (staged === 0 && !parts) return counts;
-
+  if (staged === 0) return counts;
   const sql = mergeStatements(spec, target);
   const params = [context.accountId, context.runId];
-  if (staged > 0) {
-    await client.query(sql.occurrences);
-    // Temporary tables have no statistics until analyzed; without them the planner picks nested loops.
-    await client.query(sql.analyze);
-    counts.restored = (await client.query(sql.restore, params)).rowCount ?? 0;
-    counts.updated = (await client.query(sql.update, params)).rowCount ?? 0;
-    counts.inserted = (await client.query(sql.insert, params)).rowCount ?? 0;
-    // The table just grew inside this transaction: refresh its statistics, or the removal below is
-    // planned for the old, small table (a nested loop that is quadratic in the rows of the export).
-    if (counts.inserted >= ANALYZE_AFTER_INSERTS) await client.query(`analyze ${target}`);
-  }
-  if (parts) {
-    const removeParams = spec.partColumn ? [...params, [...parts]] : params;
-    counts.removed = (await client.query(sql.remove, removeParams)).rowCount ?? 0;
-  }
+  await client.query(sql.occurrences);
+  // Temporary tables have no statistics until analyzed; without them the planner picks nested loops.
+  await client.query(sql.analyze);
+  counts.restored = (await client.query(sql.restore, params)).rowCount ?? 0;
+  counts.updated = (await client.query(sql.update, params)).rowCount ?? 0;
+  counts.inserted = (await client.query(sql.insert, params)).rowCount ?? 0;
+  // The table just grew inside this transaction: refresh its statistics, or the removal that follows
+  // is planned for the old, small table (a nested loop that is quadratic in the rows of the export).
+  if (counts.inserted >= ANALYZE_AFTER_INSERTS) await client.query(`analyze ${target}`);
   counts.unchanged = staged - counts.inserted - counts.updated - counts.restored;
   return counts;
+}
+
+/**
+ * Marks removed the stored rows of the parts (sub-kinds) the export contains that it no longer
+ * holds; returns how many. A part the export does not contain at all is left alone: a missing
+ * section says nothing about its records.
+ */
+export async function reconcileTable(
+  client: pg.ClientBase,
+  spec: TableSpec,
+  context: MergeContext,
+  target = targetTable(spec),
+): Promise<number> {
+  const parts = context.present.get(spec.table);
+  if (!parts) return 0;
+  const params = [context.accountId, context.runId, ...(spec.partColumn ? [[...parts]] : [])];
+  return (await client.query(mergeStatements(spec, target).remove, params)).rowCount ?? 0;
 }
 
 /** Records follower/following/likes counts when they differ from the last snapshot. */
@@ -229,7 +238,10 @@ export async function mergeRefused(
   return counts;
 }
 
-/** Merges every table in a fixed order (conversations before messages, profile before snapshots). */
+/**
+ * Merges every table in a fixed order (conversations before messages, profile before snapshots);
+ * {@link reconcileAll} then marks what left the export.
+ */
 export async function mergeAll(
   client: pg.ClientBase,
   staged: ReadonlyMap<string, number>,
@@ -256,6 +268,18 @@ export async function mergeAll(
     throw refusedValue(error, table);
   }
   return counts;
+}
+
+/** Marks removed, in every table, the stored records of the export's sections that it no longer holds. */
+export async function reconcileAll(
+  client: pg.ClientBase,
+  context: MergeContext,
+  counts: Record<string, TableCounts>,
+): Promise<void> {
+  for (const spec of Object.values(TABLE_SPECS)) {
+    const removed = await reconcileTable(client, spec, context);
+    if (removed > 0) counts[spec.table] = { ...(counts[spec.table] ?? emptyCounts()), removed };
+  }
 }
 
 /**

@@ -26,7 +26,7 @@ import { ArchiveError, coerceError, PipelineError, StageFailedError } from '../e
 import type { Logger } from '../logger.js';
 import { type ArchiveLimits, openArchive } from './archive.js';
 import { keptArchives } from './kept-archives.js';
-import { emptyCounts, mergeRefused, mergeTable, refusedValue } from './merge.js';
+import { emptyCounts, mergeRefused, mergeTable, reconcileTable, refusedValue } from './merge.js';
 import { closeAbandonedRuns, lockAccount, releaseRun, startRun, WarningCollector } from './runs.js';
 import { Stager, stageEvents } from './stage.js';
 import { stageTable, TABLE_SPECS, type TableSpec, targetTable } from './tables.js';
@@ -126,6 +126,9 @@ export async function reprocessAccount(
       const merge = { accountId, runId: kept.firstRunId, archiveId: kept.archiveId, present: staged.present };
       for (const spec of Object.values(TABLE_SPECS)) {
         await mergeTable(client, spec, stager.staged.get(spec.table) ?? 0, merge, shadowTable(spec));
+      }
+      for (const spec of Object.values(TABLE_SPECS)) {
+        await reconcileTable(client, spec, merge, shadowTable(spec));
       }
       await client.query(
         `insert into pg_temp.replay_raw (seq, archive_id, first_run_id, path, content_hash, content)

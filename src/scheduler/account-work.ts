@@ -1,20 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { AccountSyncConfig, SyncConfig } from '../config.js';
-import type { TableCounts } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { cancelInFlight, type GrantStore } from '../sync/request.js';
+import { runSync, type SyncContext, type SyncResult } from '../sync/run-sync.js';
 import type { Clock } from '../tiktok/clock.js';
 import type { TikTokDatabase } from '../tiktok/db-types.js';
 import { backoffDelay } from '../tiktok/http.js';
-import {
-  cancelInFlight,
-  type GrantStore,
-  type ImportArchiveFn,
-  type PortabilityApi,
-  type SyncContext,
-  syncAccount,
-} from '../tiktok/lifecycle.js';
-import type { RequestNotifier } from '../tiktok/webhook.js';
 import type { Claim, Release } from './claims.js';
 import { classifyFailure, retryDelay } from './failure.js';
 import { nextSlot, type SyncInterval } from './interval.js';
@@ -34,20 +26,17 @@ export interface AccountWorkOptions {
   /** Keep downloaded archives (the retention sweep deletes them later). */
   keepArchives: boolean;
   grants: GrantStore;
-  /** A client bound to the account's tokens. */
-  clientFor(accountId: string): PortabilityApi;
-  /** Imports a downloaded archive; must honour `signal`. */
-  importArchive(options: Parameters<ImportArchiveFn>[0], signal: AbortSignal): ReturnType<ImportArchiveFn>;
+  /** The context of one sync of the account (services.ts), stopped by `signal`. */
+  syncContext(accountId: string, signal: AbortSignal): SyncContext;
   clock: Clock;
   logger: Logger;
   metrics?: Metrics | undefined;
-  notifier?: RequestNotifier | undefined;
   random?: () => number;
 }
 
 /**
  * What a daemon does with a claimed account: cancel a request TikTok kept pending too long, run one
- * step-through of the request lifecycle ({@link syncAccount}, which resumes the request in flight),
+ * sync ({@link runSync}, which resumes the request in flight),
  * and turn the outcome into the schedule's next state:
  *
  * - imported: next due one interval later (plus jitter); an account whose grant has no `.ongoing`
@@ -67,21 +56,11 @@ export function createAccountWork(options: AccountWorkOptions): AccountWork {
     const log = options.logger.child({ account: claim.accountName, accountId: claim.accountId });
     const settings: AccountSyncConfig = options.sync.accounts[claim.accountName] ?? {};
     const interval: SyncInterval = settings.interval ?? options.sync.interval;
-    const client = options.clientFor(claim.accountId);
     const started = clock.now();
-    const context: SyncContext = {
-      db,
-      client,
-      grants: options.grants,
-      clock,
-      logger: options.logger,
-      signal,
-      notifier: options.notifier,
-      importArchive: (importOptions) => options.importArchive(importOptions, signal),
-    };
+    const context = options.syncContext(claim.accountId, signal);
     try {
       await cancelIfPendingTooLong(context, claim, options, log);
-      const outcome = await syncAccount(context, {
+      const outcome = await runSync(context, {
         accountId: claim.accountId,
         accountName: claim.accountName,
         dataFormat: settings.dataFormat ?? options.dataFormat,
@@ -96,12 +75,16 @@ export function createAccountWork(options: AccountWorkOptions): AccountWork {
       metrics?.stageSeconds.observe({ stage: 'claim' }, (now - started) / 1000);
       switch (outcome.state) {
         case 'imported': {
-          await observeImport(options, claim.accountId, outcome.requestId, outcome.runId);
+          await observeImport(options, claim.accountId, outcome);
           const grant = await options.grants.summary(claim.accountId);
           const complete = !(grant?.scopes ?? []).some((scope) => scope.endsWith('.ongoing'));
           const slot = nextSlot(interval, now, claim.slotAt.getTime());
           log.info(
-            { requestId: outcome.requestId, runId: outcome.runId, nextSlot: new Date(slot).toISOString() },
+            {
+              requestId: outcome.requestId,
+              runId: outcome.imported.runId,
+              nextSlot: new Date(slot).toISOString(),
+            },
             complete
               ? 'export imported; the grant allows no further export, so the account is complete'
               : 'export imported',
@@ -112,7 +95,7 @@ export function createAccountWork(options: AccountWorkOptions): AccountWork {
             slotAt: slot,
             attempts: 0,
             backoffUntil: null,
-            success: { runId: outcome.runId ?? null, requestId: outcome.requestId },
+            success: { runId: outcome.imported.runId, requestId: outcome.requestId },
             complete,
           };
         }
@@ -230,12 +213,11 @@ async function checkCount(db: Kysely<TikTokDatabase>, accountId: string, request
   return row?.check_count ?? 1;
 }
 
-/** Rows by table and change kind, import stage timings, and how long TikTok took to prepare the data. */
+/** Rows by table and change kind, stage timings, and how long TikTok took to prepare the data. */
 async function observeImport(
   options: AccountWorkOptions,
   accountId: string,
-  requestId: string,
-  runId: string | undefined,
+  outcome: Extract<SyncResult, { state: 'imported' }>,
 ) {
   const { metrics, db } = options;
   if (!metrics) return;
@@ -243,7 +225,7 @@ async function observeImport(
     .selectFrom('tiktok_sync.data_requests')
     .select(['added_at', 'ready_at'])
     .where('account_id', '=', accountId)
-    .where('request_id', '=', requestId)
+    .where('request_id', '=', outcome.requestId)
     .executeTakeFirst();
   if (request?.ready_at) {
     metrics.stageSeconds.observe(
@@ -251,20 +233,12 @@ async function observeImport(
       Math.max(0, request.ready_at.getTime() - request.added_at.getTime()) / 1000,
     );
   }
-  if (!runId) return;
-  const run = await db
-    .selectFrom('tiktok_sync.sync_runs')
-    .select(['counts', 'stage_timings'])
-    .where('account_id', '=', accountId)
-    .where('run_id', '=', runId)
-    .executeTakeFirst();
-  if (!run) return;
-  for (const [table, counts] of Object.entries(run.counts ?? {}) as [string, TableCounts][]) {
+  for (const [table, counts] of Object.entries(outcome.imported.counts)) {
     for (const [change, value] of Object.entries(counts)) {
       if (value > 0) metrics.rows.inc({ table, change }, value);
     }
   }
-  for (const [stage, ms] of Object.entries(run.stage_timings ?? {})) {
-    metrics.stageSeconds.observe({ stage }, ms / 1000);
+  for (const [stage, ms] of Object.entries(outcome.imported.stageTimings)) {
+    metrics.stageSeconds.observe({ stage }, (ms ?? 0) / 1000);
   }
 }

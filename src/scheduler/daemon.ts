@@ -1,24 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import { type ScheduledTask, schedule } from 'node-cron';
-import { oauthClientFor, requireEncryptionKey, requireTikTokApp } from '../cli/tiktok-app.js';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import { coerceError } from '../errors.js';
-import { importArchive } from '../ingest/import-archive.js';
 import type { Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { startDaemonServer } from '../server/http.js';
+import { createServices, type ServiceOptions } from '../services.js';
 import { type Clock, systemClock } from '../tiktok/clock.js';
 import type { TikTokDatabase, TikTokTables } from '../tiktok/db-types.js';
-import { PortabilityClient } from '../tiktok/portability-client.js';
 import type { Secret } from '../tiktok/secret.js';
 import { TokenStore, type TokenStoreOptions } from '../tiktok/tokens.js';
 import { createWebhookHandler, RequestNotifier } from '../tiktok/webhook.js';
 import { processWebhookEvents } from '../tiktok/webhook-events.js';
-import { type AccountWorkOptions, createAccountWork } from './account-work.js';
+import { createAccountWork } from './account-work.js';
 import { clearStops, markRequestReady } from './claims.js';
 import type { SchedulerDatabase, SyncScheduleTable } from './db-types.js';
 import { sweepArchives } from './retention.js';
@@ -43,7 +40,7 @@ export interface DaemonOptions {
   /** Clear terminal stops (all accounts, or the named ones) before the first tick. */
   retryStopped?: boolean | readonly string[];
   /** Replaces the import step (tests simulate a crash before its commit). */
-  importArchive?: AccountWorkOptions['importArchive'];
+  importArchive?: ServiceOptions['importExport'];
   /** Include process metrics (default true). */
   processMetrics?: boolean;
 }
@@ -101,8 +98,6 @@ class SchedulerNotifier extends RequestNotifier {
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, database, logger } = options;
-  const app = requireTikTokApp(config);
-  const encryptionKey = requireEncryptionKey(config);
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const owner = options.owner ?? config.sync.owner ?? defaultOwner();
@@ -111,14 +106,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const scheduleDb: Kysely<SchedulerDatabase> = db.withTables<{
     'tiktok_sync.sync_schedule': SyncScheduleTable;
   }>();
-  await mkdir(config.tiktok.download.directory, { recursive: true });
 
   const metrics = createMetrics({
     readDatabase: () => syncGauges(db, clock.now()),
     processMetrics: options.processMetrics ?? true,
   });
-  const oauth = oauthClientFor(app, clock);
-  const grants = new CountingTokenStore({ db, oauth, encryptionKey, clock, logger }, metrics);
+  const services = await createServices(config, database, logger, {
+    clock,
+    random,
+    tokenStore: (storeOptions) => new CountingTokenStore(storeOptions, metrics),
+    importExport: options.importArchive,
+  });
+  const { app, grants } = services;
   const notifier = new SchedulerNotifier((requestId) => {
     markRequestReady(scheduleDb, requestId, clock.now())
       .then(() => scheduler.fill())
@@ -132,36 +131,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     dataFormat: config.tiktok.dataFormat,
     keepArchives: config.archive.retentionMs > 0,
     grants,
-    clientFor: (accountId) =>
-      new PortabilityClient({
-        tokens: grants.forAccount(accountId),
-        endpoints: { apiBaseUrl: app.apiBaseUrl, authBaseUrl: app.authBaseUrl },
-        clock,
-        logger,
-        random,
-        download: {
-          directory: config.tiktok.download.directory,
-          maxBytes: config.tiktok.download.maxBytes,
-        },
-      }),
-    importArchive:
-      options.importArchive ??
-      ((importOptions, signal) =>
-        importArchive(
-          {
-            database,
-            logger,
-            limits: config.archive,
-            signal,
-            quarantineDir: config.archive.quarantineDir,
-            kept: config.archive.kept,
-          },
-          importOptions,
-        )),
+    syncContext: (accountId, signal) => services.syncContext(accountId, { signal, notifier }),
     clock,
     logger,
     metrics,
-    notifier,
     random,
   });
 

@@ -104,14 +104,20 @@ export async function accountSyncStatus(
   }>`
     select a.account_id, a.name, ${stateExpression(now)} as state,
            c.status_reason as grant_reason, s.stop_reason, s.lease_owner, s.lease_expires_at,
-           s.last_success_at, s.last_success_run_id, r.counts, s.sync_count, s.next_due_at,
+           r.finished_at as last_success_at, r.run_id as last_success_run_id, r.counts, s.sync_count, s.next_due_at,
            d.request_id, d.status as request_status, d.remote_status, d.added_at,
            s.attempts, s.backoff_until, s.last_error_code, s.last_error_message, s.last_error_at
       from tiktok_sync.accounts a
       left join tiktok_sync.credentials c on c.account_id = a.account_id
       left join tiktok_sync.sync_schedule s on s.account_id = a.account_id
       left join tiktok_sync.data_requests d on d.account_id = a.account_id and d.finished_at is null
-      left join tiktok_sync.sync_runs r on r.account_id = a.account_id and r.run_id = s.last_success_run_id
+      -- The last success is the account's latest successful import or sync, however it ran (daemon,
+      -- sync --once, import): the run records are the one source of it.
+      left join lateral (
+        select r.run_id, r.finished_at, r.counts from tiktok_sync.sync_runs r
+         where r.account_id = a.account_id and r.status = 'succeeded' and r.kind in ('import', 'sync')
+         order by r.run_id desc limit 1
+      ) r on true
      where (${options.account ?? null}::text is null or a.name = ${options.account ?? null})
      order by a.name
   `.execute(db);

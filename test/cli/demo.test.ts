@@ -74,4 +74,15 @@ describe('tiktok-sync demo', () => {
       await count("select count(*)::int as n from tiktok_sync.data_requests where status = 'imported'"),
     ).toBe(4);
   });
+
+  it('leaves its data but no grant that a daemon would try and fail on', async () => {
+    // The grant is under a throwaway key, from a sandbox that is gone: the daemon must not claim it.
+    expect(await count('select count(*)::int as n from tiktok_sync.credentials')).toBe(0);
+    expect(await count('select count(*)::int as n from tiktok_sync.sync_schedule')).toBe(0);
+    expect(await count('select count(*)::int as n from tiktok.watch_history')).toBeGreaterThan(0);
+    const status = await runCli(['status', '--json']);
+    expect(JSON.parse(status.stdout.join('\n')).sync).toMatchObject([
+      { account: 'demo', state: 'not_connected' },
+    ]);
+  });
 });

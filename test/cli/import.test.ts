@@ -243,7 +243,7 @@ describe('tiktok-sync import', () => {
     expect(device.code).toBe(1);
     expect(device.stderr.filter((line) => line.startsWith('error: '))).toEqual([
       expect.stringMatching(
-        /^error: `\/dev\/null` is a character device, not a file or folder, so it was not read\. `import` takes a TikTok export as its `\.zip`, the folder it unzips to, or a `\.json` or `\.txt` file from it\. \(run \d+ is marked failed at stage `open`; stored data is unchanged\)$/,
+        /^error: `\/dev\/null` is a character device, not a file or folder, so it was not read\. `import` takes a TikTok export as its `\.zip`, the folder it unzips to, or a `\.json` or `\.txt` file from it\. \(run \d+ is marked failed at stage `unpack`; stored data is unchanged\)$/,
       ),
     ]);
     const empty = path.join(dir, 'empty-folder');

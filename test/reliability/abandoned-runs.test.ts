@@ -71,7 +71,7 @@ describe('runs of stopped processes', () => {
   });
 
   it('closes a run killed after its commit with its archive, saying the data is stored', async () => {
-    const killed = await orphanRun('commit');
+    const killed = await orphanRun('record');
     // What the killed run had committed: the archive row that names it.
     await database.pool.query(
       `insert into tiktok_sync.archives (account_id, sha256, size_bytes, source, format, era, member_count, record_count, first_run_id)

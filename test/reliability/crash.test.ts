@@ -71,7 +71,7 @@ describe('crash safety', () => {
     // The in-process kill points land where they aim.
     expect(stages).toContain('parse');
     expect(stages).toContain('merge');
-    expect(stages).toContain('commit');
+    expect(stages).toContain('record');
     expect(results.filter((r) => r.kill === 'after-commit').every((r) => r.abandonedAfterCommit === 1)).toBe(
       true,
     );

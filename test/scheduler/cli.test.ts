@@ -56,4 +56,38 @@ describe('tiktok-sync run', () => {
       /No TikTok client secret is configured; set TIKTOK_CLIENT_SECRET/,
     );
   });
+
+  it('--once exits with an error naming the accounts that are stopped', async () => {
+    const config = await world.config({ accounts: { bo: { paused: true } } });
+    const run = () => {
+      const program = new Command('tiktok-sync').exitOverride();
+      registerRunCommand(program, {
+        output: capture(),
+        signal: new AbortController().signal,
+        loadConfig: () => ({ ...config, logLevel: 'silent' }),
+      });
+      return program.parseAsync(['node', 'tiktok-sync', 'run', '--once']);
+    };
+    await world.database.pool.query(
+      `update tiktok_sync.sync_schedule s set stopped_at = now(), stop_reason = 'the export was refused'
+         from tiktok_sync.accounts a where a.account_id = s.account_id and a.name = 'ana'`,
+    );
+    await expect(run()).rejects.toThrow(/1 account\(s\) stopped: `ana`.*tiktok-sync run --retry-stopped/);
+    await world.database.pool.query(
+      `update tiktok_sync.sync_schedule s set stopped_at = null, stop_reason = null
+         from tiktok_sync.accounts a where a.account_id = s.account_id and a.name = 'ana'`,
+    );
+    await expect(run()).resolves.toBeDefined();
+  });
+
+  it("status shows the last success of any import or sync, not only the daemon's", async () => {
+    await world.database.pool.query(
+      `insert into tiktok_sync.sync_runs (account_id, kind, source, status, finished_at)
+       select account_id, 'import', 'a file', 'succeeded', '2026-01-02T03:04:05Z' from tiktok_sync.accounts where name = 'bo'`,
+    );
+    const json = capture();
+    await printSyncStatus({ database: world.database }, json, { json: true, account: 'bo' });
+    const [bo] = JSON.parse(json.lines.join('\n')).sync;
+    expect(bo.lastSuccessAt).toBe('2026-01-02T03:04:05.000Z');
+  });
 });

@@ -119,7 +119,7 @@ describe('restarts and crashes', () => {
       importArchive: (_options, signal) =>
         new Promise((_resolve, reject) => {
           importing = true;
-          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+          signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
         }),
     });
     await step(clock, [first], 0);

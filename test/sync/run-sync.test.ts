@@ -7,24 +7,19 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAccount } from '../../src/db/accounts.js';
 import { type PipelineError, TerminalError } from '../../src/errors.js';
+import type { ImportResult } from '../../src/ingest/import-archive.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Sandbox, SandboxOptions } from '../../src/sandbox/index.js';
+import { cancelInFlight, categoriesForScopes } from '../../src/sync/request.js';
+import { type ImportExportFn, runSync, type SyncContext, type SyncOptions } from '../../src/sync/run-sync.js';
 import type { SimulatedClock } from '../../src/tiktok/clock.js';
 import type { TikTokTables } from '../../src/tiktok/db-types.js';
-import {
-  cancelInFlight,
-  categoriesForScopes,
-  type ImportArchiveFn,
-  type SyncContext,
-  type SyncOptions,
-  syncAccount,
-} from '../../src/tiktok/lifecycle.js';
 import { PortabilityClient } from '../../src/tiktok/portability-client.js';
 import { parseEncryptionKey, TokenStore } from '../../src/tiktok/tokens.js';
 import { createWebhookHandler, RequestNotifier } from '../../src/tiktok/webhook.js';
 import { processWebhookEvents } from '../../src/tiktok/webhook-events.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { connect, sandboxWith } from './support.js';
+import { connect, sandboxWith } from '../tiktok/support.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -84,9 +79,9 @@ async function setup(
     download: { directory },
   });
   const imports: Imported[] = [];
-  const importArchive: ImportArchiveFn = async (request) => {
+  const importExport: ImportExportFn = async (request) => {
     imports.push({ ...request, existed: existsSync(request.zipPath) });
-    return { runId: String(imports.length), archiveId: String(100 + imports.length) };
+    return importedAs(String(imports.length), String(100 + imports.length));
   };
   const notifier = new RequestNotifier();
   if (options.webhook) {
@@ -95,10 +90,10 @@ async function setup(
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
     sandbox.webhooks.setUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
   }
-  const context: SyncContext = { db, client, grants, importArchive, clock, logger: silentLogger(), notifier };
+  const context: SyncContext = { db, client, grants, importExport, clock, logger: silentLogger(), notifier };
   const sync = (extra: Partial<SyncOptions> = {}) =>
     clock.run(
-      syncAccount(context, {
+      runSync(context, {
         accountId,
         accountName: name,
         pollInitialMs: 10_000,
@@ -179,7 +174,7 @@ describe('lifecycle', () => {
       sandbox: { readyDelayMs: 2 * MINUTE, webhook: {} },
     });
     const start = clock.now();
-    const running = syncAccount(context, {
+    const running = runSync(context, {
       accountId,
       accountName: 'bo',
       pollInitialMs: HOUR,
@@ -288,12 +283,12 @@ describe('lifecycle', () => {
     const { context, accountId, clock } = await setup('jo');
     const failing: SyncContext = {
       ...context,
-      importArchive: async () => {
+      importExport: async () => {
         throw new TerminalError('archive_not_zip', 'The archive is not a zip.');
       },
     };
     await expect(
-      clock.run(syncAccount(failing, { accountId, accountName: 'jo', pollInitialMs: 10_000 })),
+      clock.run(runSync(failing, { accountId, accountName: 'jo', pollInitialMs: 10_000 })),
     ).rejects.toMatchObject({ code: 'archive_not_zip' });
     const result = await database.pool.query(
       'select status, error_code, finished_at from tiktok_sync.data_requests where account_id = $1',
@@ -302,3 +297,21 @@ describe('lifecycle', () => {
     expect(result.rows[0]).toMatchObject({ status: 'failed', error_code: 'archive_not_zip' });
   });
 });
+
+/** What the import of the stand-in reports: only the run and the archive matter to the sync. */
+function importedAs(runId: string, archiveId: string): ImportResult {
+  return {
+    accountId: '0',
+    runId,
+    archiveId,
+    newArchive: true,
+    skipped: false,
+    sha256: '',
+    info: { format: 'json', era: '2025' },
+    records: 0,
+    counts: {},
+    warnings: [],
+    warningCount: 0,
+    stageTimings: {},
+  };
+}

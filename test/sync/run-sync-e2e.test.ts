@@ -7,13 +7,13 @@ import { DEFAULT_ARCHIVE_LIMITS } from '../../src/ingest/archive.js';
 import { importArchive } from '../../src/ingest/import-archive.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
+import { runSync } from '../../src/sync/run-sync.js';
 import type { SimulatedClock } from '../../src/tiktok/clock.js';
 import type { TikTokTables } from '../../src/tiktok/db-types.js';
-import { syncAccount } from '../../src/tiktok/lifecycle.js';
 import { PortabilityClient } from '../../src/tiktok/portability-client.js';
 import { parseEncryptionKey, TokenStore } from '../../src/tiktok/tokens.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { connect, sandboxWith } from './support.js';
+import { connect, sandboxWith } from '../tiktok/support.js';
 
 let database: TestDatabase;
 let sandbox: Sandbox;
@@ -53,15 +53,15 @@ describe('lifecycle end to end', () => {
       grants,
       clock,
       logger,
-      importArchive: (options: Parameters<typeof importArchive>[1]) =>
+      importExport: (options: Parameters<typeof importArchive>[1]) =>
         importArchive({ database, logger, limits: DEFAULT_ARCHIVE_LIMITS }, options),
     };
     const options = { accountId, accountName: 'ana', pollInitialMs: 20_000 };
 
-    const first = await clock.run(syncAccount(context, options));
+    const first = await clock.run(runSync(context, options));
     expect(first.state).toBe('imported');
     await clock.advance(24 * 3600_000);
-    const second = await clock.run(syncAccount(context, options));
+    const second = await clock.run(runSync(context, options));
     expect(second.state).toBe('imported');
 
     const runs = await database.pool.query(
