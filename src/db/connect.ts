@@ -88,12 +88,46 @@ async function checkReachable(pool: pg.Pool, source: string): Promise<void> {
   } catch (error) {
     await pool.end().catch(() => {});
     const code = (error as { code?: string }).code;
-    const message = `Cannot connect to the Postgres named by ${source} (${(error as Error).message}); check that the server runs and the settings are right, or unset them to use the embedded Postgres.`;
+    const message = `Cannot connect to the Postgres named by ${source} (${(error as Error).message}); ${connectAdvice(code, pool)}`;
     if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === '57P03') {
       throw new TransientError('database_unreachable', message, { cause: error });
     }
     throw new TerminalError('database_unreachable', message, { cause: error });
   }
+}
+
+/** What to do about a failed connection, by its cause (SQLSTATE or socket error). */
+function connectAdvice(code: string | undefined, pool: pg.Pool): string {
+  const { database, user } = connectionTarget(pool);
+  switch (code) {
+    case '3D000':
+      return `the server runs but has no database \`${database ?? '(default)'}\`: create it (\`createdb ${database ?? '<name>'}\`, or \`create database ${database ?? '<name>'};\` in psql), or name an existing one.`;
+    case '28P01':
+    case '28000':
+      return `the server refused the user \`${user ?? '(default)'}\` or its password: check them, or the server's pg_hba.conf.`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'its host name does not resolve: check the host in the connection string.';
+    default:
+      return 'check that the server runs and the settings are right, or unset them to use the embedded Postgres.';
+  }
+}
+
+/** The database and user a pool connects as, as far as its options say. */
+function connectionTarget(pool: pg.Pool): { database?: string | undefined; user?: string | undefined } {
+  const options = pool.options as { connectionString?: string; database?: string; user?: string };
+  if (options.connectionString) {
+    try {
+      const url = new URL(options.connectionString);
+      return {
+        database: decodeURIComponent(url.pathname.slice(1)) || undefined,
+        user: decodeURIComponent(url.username) || undefined,
+      };
+    } catch {
+      // A key=value connection string: not worth parsing for a hint.
+    }
+  }
+  return { database: options.database, user: options.user };
 }
 
 async function ensureDatabase(port: number, password: string): Promise<void> {
