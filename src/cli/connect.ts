@@ -128,21 +128,35 @@ export async function connectAccount(
     }
     if (!result.ok) throw consentError(result.error, result.errorDescription, options.scopes);
 
-    const tokens = await oauth.exchangeCode(result.code, authorization.codeVerifier, deps.signal);
-    const account = await resolveAccount(deps, tokens.openId, options.accountName);
-    const grants = new TokenStore({
-      db: deps.tiktokDb,
-      oauth,
-      encryptionKey: deps.encryptionKey,
-      clock,
-      logger: deps.logger,
+    let connected: ConnectResult;
+    try {
+      const tokens = await oauth.exchangeCode(result.code, authorization.codeVerifier, deps.signal);
+      const account = await resolveAccount(deps, tokens.openId, options.accountName);
+      const grants = new TokenStore({
+        db: deps.tiktokDb,
+        oauth,
+        encryptionKey: deps.encryptionKey,
+        clock,
+        logger: deps.logger,
+      });
+      await grants.saveGrant(account.accountId, tokens);
+      connected = { ...account, openId: tokens.openId, scopes: tokens.scopes };
+    } catch (error) {
+      result.reply({
+        connected: false,
+        text: 'TikTok granted access, but tiktok-sync could not complete the connection; the terminal says why. Nothing was stored.',
+      });
+      throw error;
+    }
+    result.reply({
+      connected: true,
+      text: `The TikTok account is connected as account ${escapeHtml(connected.accountName)}. You can close this window.`,
     });
-    await grants.saveGrant(account.accountId, tokens);
     deps.logger.info(
-      { account: account.accountName, openId: tokens.openId, scopes: tokens.scopes },
+      { account: connected.accountName, openId: connected.openId, scopes: connected.scopes },
       'TikTok account connected',
     );
-    return { ...account, openId: tokens.openId, scopes: tokens.scopes };
+    return connected;
   } finally {
     deps.signal.removeEventListener('abort', stop);
     await listener.close();
@@ -164,11 +178,18 @@ export async function cmdConnect(
   options: ConnectCommandOptions & { desktop: boolean },
 ): Promise<void> {
   const { config, database } = context;
+  const app = requireTikTokApp(config);
+  // A consent page on this machine is a sandbox's, which consents by itself: no browser is needed
+  // (a headless machine has none), so connect follows it directly. TikTok's page is never local.
+  const local = isLoopbackUrl(app.authBaseUrl);
+  if (local && options.open) {
+    output.out('The consent page is on this machine (a sandbox): following it directly, without a browser.');
+  }
   const result = await connectAccount(
     {
       db: database.db,
       tiktokDb: tiktokDb(database),
-      app: requireTikTokApp(config),
+      app,
       encryptionKey: requireEncryptionKey(config),
       logger: context.logger,
       signal: context.signal,
@@ -177,7 +198,13 @@ export async function cmdConnect(
     {
       accountName: options.account,
       scopes: config.tiktok.scopes,
-      openUrl: options.open && options.desktop ? openInBrowser : undefined,
+      openUrl: !options.open
+        ? undefined
+        : local
+          ? followLocalConsent
+          : options.desktop
+            ? openInBrowser
+            : undefined,
       timeoutMs: options.timeout * SECOND,
     },
   );
@@ -321,4 +348,28 @@ async function ensureNamed(deps: ConnectDependencies, name: string) {
 function accountNameFor(openId: string): string {
   const name = openId.replace(/[^\p{L}\p{N}._@-]/gu, '-').slice(0, 64);
   return name === '' ? 'tiktok-user' : name;
+}
+
+function isLoopbackUrl(url: string): boolean {
+  try {
+    return LOOPBACK_HOSTS.has(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** Plays the browser on a local (sandbox) consent page: its redirect carries the code to our listener. */
+async function followLocalConsent(url: string): Promise<void> {
+  const page = await fetch(url, { redirect: 'manual' });
+  await page.arrayBuffer();
+  const location = page.headers.get('location');
+  if (page.status < 300 || page.status >= 400 || !location) {
+    throw new Error(`the local consent page answered HTTP ${page.status} without a redirect`);
+  }
+  const landing = await fetch(location, { redirect: 'manual' });
+  await landing.arrayBuffer();
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

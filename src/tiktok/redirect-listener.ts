@@ -5,7 +5,17 @@ import { splitScopes, statesMatch } from './oauth.js';
 
 /** What TikTok's consent page sent back to the redirect URI (docs/tiktok-api.md §2.1). */
 export type RedirectResult =
-  | { ok: true; code: string; scopes: string[]; state: string }
+  | {
+      ok: true;
+      code: string;
+      scopes: string[];
+      state: string;
+      /**
+       * Answers the browser, which waits on the redirect until the code is exchanged (so the page
+       * never says "connected" before the grant is stored), then closes the server.
+       */
+      reply(outcome: { connected: boolean; text: string }): void;
+    }
   | { ok: false; error: string; errorDescription: string | undefined; state: string | undefined };
 
 export interface RedirectListenerOptions {
@@ -45,6 +55,8 @@ export async function listenForRedirect(options: RedirectListenerOptions): Promi
     fail = reject;
   });
   result.catch(() => {});
+  /** The browser's redirect while the code is being exchanged. */
+  let waiting: ServerResponse | undefined;
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://loopback');
@@ -74,8 +86,19 @@ export async function listenForRedirect(options: RedirectListenerOptions): Promi
         state,
       });
     } else if (code) {
-      respond(response, 200, 'The TikTok account is connected. You can close this window.');
-      settle({ ok: true, code, scopes: splitScopes(url.searchParams.get('scopes')), state: state! });
+      waiting = response;
+      settle({
+        ok: true,
+        code,
+        scopes: splitScopes(url.searchParams.get('scopes')),
+        state: state!,
+        reply: ({ connected, text }) => {
+          if (waiting) respond(waiting, connected ? 200 : 502, text);
+          waiting = undefined;
+          void close();
+        },
+      });
+      return;
     } else {
       respond(response, 400, 'The callback carried neither a code nor an error.');
       return;
@@ -99,6 +122,8 @@ export async function listenForRedirect(options: RedirectListenerOptions): Promi
     if (closed) return;
     closed = true;
     options.signal?.removeEventListener('abort', onAbort);
+    if (waiting) respond(waiting, 200, 'The login ended; the terminal says how. You can close this window.');
+    waiting = undefined;
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await stopped;

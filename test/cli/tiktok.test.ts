@@ -175,6 +175,14 @@ describe('tiktok-sync connect', () => {
     await collectTokens();
   });
 
+  it('connects against a local (sandbox) consent page without a browser, on a headless machine', async () => {
+    const result = await run(['connect', '--account', 'ana', '--timeout', '10']);
+    expect(result.code).toBe(0);
+    const text = result.stdout.join('\n');
+    expect(text).toContain('The consent page is on this machine (a sandbox): following it directly');
+    expect(text).toMatch(/Connected TikTok user `[^`]+` as account `ana`/);
+  });
+
   it('explains access_denied', async () => {
     sandbox.consent({ deny: true });
     const result = await run(['connect', '--no-open', '--account', 'ana'], (url) => sandbox.browse(url));

@@ -69,14 +69,34 @@ describe('oauth', () => {
     const listener = await listenForRedirect({ expectedState: 'good', signal: controller.signal });
     const forged = await fetch(`${listener.redirectUri}?code=stolen&state=bad`);
     expect(forged.status).toBe(400);
-    const real = await fetch(`${listener.redirectUri}?code=abc&scopes=portability.all.ongoing&state=good`);
-    expect(real.status).toBe(200);
-    await expect(listener.result).resolves.toEqual({
+    const real = fetch(`${listener.redirectUri}?code=abc&scopes=portability.all.ongoing&state=good`);
+    const result = await listener.result;
+    expect(result).toEqual({
       ok: true,
       code: 'abc',
       scopes: ['portability.all.ongoing'],
       state: 'good',
+      reply: expect.any(Function),
     });
+    // The browser waits until the code is exchanged, and hears how it went.
+    if (result.ok) result.reply({ connected: true, text: 'connected as ana' });
+    const page = await real;
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('connected as ana');
+  });
+
+  it('tells the browser when the connection could not be completed, and answers it when closed', async () => {
+    const failing = await listenForRedirect({ expectedState: 'x' });
+    const page = fetch(`${failing.redirectUri}?code=abc&state=x`);
+    const result = await failing.result;
+    if (result.ok) result.reply({ connected: false, text: 'could not complete' });
+    expect((await page).status).toBe(502);
+
+    const abandoned = await listenForRedirect({ expectedState: 'y' });
+    const waiting = fetch(`${abandoned.redirectUri}?code=abc&state=y`);
+    await abandoned.result;
+    await abandoned.close();
+    expect(await (await waiting).text()).toContain('the terminal says how');
   });
 
   it('receives access_denied when the user declines', async () => {
@@ -84,8 +104,9 @@ describe('oauth', () => {
     const listener = await listenForRedirect({ expectedState: 's1' });
     const oauth = oauthFor(sandbox, listener.redirectUri);
     sandbox.consent({ deny: true });
-    await sandbox.browse(oauth.createAuthorization({ scopes: ALL_ONGOING, state: 's1' }).url);
+    const browsing = sandbox.browse(oauth.createAuthorization({ scopes: ALL_ONGOING, state: 's1' }).url);
     const result = await listener.result;
+    await browsing;
     expect(result.ok).toBe(false);
     expect(result.ok === false && result.error).toBe('access_denied');
   });
@@ -95,9 +116,11 @@ describe('oauth', () => {
     const listener = await listenForRedirect({ expectedState: 's2' });
     const oauth = oauthFor(sandbox, listener.redirectUri, 'base64url');
     const auth = oauth.createAuthorization({ scopes: ALL_ONGOING, state: 's2' });
-    await sandbox.browse(auth.url);
+    const browsing = sandbox.browse(auth.url);
     const result = await listener.result;
     if (!result.ok) throw new Error('expected a code');
+    result.reply({ connected: true, text: 'done' });
+    await browsing;
     const error = await oauth.exchangeCode(result.code, auth.codeVerifier).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TerminalError);
     expect((error as PipelineError).code).toBe('invalid_grant');
@@ -109,9 +132,11 @@ describe('oauth', () => {
     const listener = await listenForRedirect({ expectedState: 's3' });
     const oauth = oauthFor(sandbox, listener.redirectUri, 'base64url');
     const auth = oauth.createAuthorization({ scopes: ALL_ONGOING, state: 's3' });
-    await sandbox.browse(auth.url);
+    const browsing = sandbox.browse(auth.url);
     const result = await listener.result;
     if (!result.ok) throw new Error('expected a code');
+    result.reply({ connected: true, text: 'done' });
+    await browsing;
     await expect(oauth.exchangeCode(result.code, auth.codeVerifier)).resolves.toHaveProperty('openId');
   });
 
@@ -120,9 +145,11 @@ describe('oauth', () => {
     const listener = await listenForRedirect({ expectedState: 's4' });
     const oauth = oauthFor(sandbox, listener.redirectUri);
     const auth = oauth.createAuthorization({ scopes: ALL_ONGOING, state: 's4' });
-    await sandbox.browse(auth.url);
+    const browsing = sandbox.browse(auth.url);
     const result = await listener.result;
     if (!result.ok) throw new Error('expected a code');
+    result.reply({ connected: true, text: 'done' });
+    await browsing;
     await oauth.exchangeCode(result.code, auth.codeVerifier);
     await expect(oauth.exchangeCode(result.code, auth.codeVerifier)).rejects.toMatchObject({
       code: 'invalid_grant',

@@ -38,10 +38,12 @@ export async function connect(
   const oauth = oauthFor(sandbox, listener.redirectUri);
   const authorization = oauth.createAuthorization({ scopes: options.scopes ?? ALL_ONGOING, state });
   if (options.account || options.grant) sandbox.consent({ account: options.account, grant: options.grant });
-  await sandbox.browse(authorization.url);
+  const browsing = sandbox.browse(authorization.url);
   const result = await listener.result;
   if (!result.ok) throw new Error(`consent failed: ${result.error}`);
   const tokens = await oauth.exchangeCode(result.code, authorization.codeVerifier);
+  result.reply({ connected: true, text: 'connected' });
+  await browsing;
   return { tokens, oauth };
 }
 
