@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'lossless-json';
 import { silentLogger } from '../logger.js';
+import { listen } from '../server/listen.js';
 import { type Clock, SimulatedClock } from '../tiktok/clock.js';
 import { createState, MINUTE, resolveSettings, type SandboxContext, SECOND } from './context.js';
 import { type Endpoint, Faults } from './faults.js';
@@ -200,12 +200,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       else response.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const base = `http://${address.address}:${address.port}`;
+  const listening = await listen(server, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const base = `http://${listening.address}:${listening.port}`;
 
   let closed = false;
   return {
@@ -255,9 +251,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (closed) return;
       closed = true;
       lifetime.abort();
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await stopped;
+      await listening.close();
       await rm(workDir, { recursive: true, force: true });
     },
   };
