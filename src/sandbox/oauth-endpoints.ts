@@ -203,7 +203,11 @@ export function token(
 }
 
 /** The revoke endpoint (docs/tiktok-api.md §2.3): either token of a grant ends the whole grant. */
-export async function revoke(ctx: SandboxContext, form: URLSearchParams, response: ServerResponse) {
+export async function revoke(
+  ctx: SandboxContext,
+  form: URLSearchParams,
+  response: ServerResponse,
+): Promise<void> {
   const { settings, state, clock } = ctx;
   if (form.get('client_key') !== settings.clientKey || form.get('client_secret') !== settings.clientSecret) {
     oauthError(response, clock.now(), 401, 'invalid_client', 'Client key or secret is invalid.');
