@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Kysely } from 'kysely';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { listen } from '../server/listen.js';
 import type { Clock } from '../tiktok/clock.js';
 import type { TikTokDatabase } from '../tiktok/db-types.js';
 import type { TokenStore } from '../tiktok/tokens.js';
@@ -53,26 +53,15 @@ export async function serveWebhooks(
   const at = options.listen.lastIndexOf(':');
   const host = options.listen.slice(0, at).replace(/^\[(.*)\]$/, '$1');
   const port = Number(options.listen.slice(at + 1));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        new ConfigError(
-          'webhook_listen_failed',
-          `Cannot listen for TikTok's webhook on ${options.listen} (${error.code ?? error.message}); free that address or change TIKTOK_WEBHOOK_LISTEN.`,
-          { cause: error },
-        ),
-      ),
+  const listening = await listen(server, { host, port }).catch((error: NodeJS.ErrnoException) => {
+    throw new ConfigError(
+      'webhook_listen_failed',
+      `Cannot listen for TikTok's webhook on ${options.listen} (${error.code ?? error.message}); free that address or change TIKTOK_WEBHOOK_LISTEN.`,
+      { cause: error },
     );
-    server.listen(port, host, () => resolve());
   });
-  const address = server.address() as AddressInfo;
-  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${shown}:${address.port}${options.path}`,
-    async close() {
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await stopped;
-    },
+    url: `${listening.url}${options.path}`,
+    close: () => listening.close(),
   };
 }

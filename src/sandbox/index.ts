@@ -3,6 +3,7 @@
  * loopback and a simulated clock, with injectable faults. See {@link startSandbox}.
  */
 export { type Endpoint, type EndpointFilter, Faults, parseFaultFlags } from './faults.js';
-export { type ConsentDecision, type Sandbox, type SandboxOptions, startSandbox } from './server.js';
+export type { ConsentDecision, SandboxOptions } from './options.js';
+export { type Sandbox, startSandbox } from './server.js';
 export type { SandboxAccount, SandboxAccountOptions } from './state.js';
 export type { WebhookDelivery } from './webhooks.js';

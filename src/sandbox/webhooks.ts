@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
+import { stringify } from 'lossless-json';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../tiktok/clock.js';
+import type { SandboxAccount } from './state.js';
 
 export interface WebhookDelivery {
   event: string;
@@ -131,4 +133,27 @@ export class WebhookSender {
       return undefined;
     }
   }
+}
+
+/**
+ * Queues one TikTok event (docs/tiktok-api.md §3): `client_key`, `event`, `create_time` in Unix
+ * seconds, `user_openid` when `withOpenId`, and `content` as a JSON string inside the JSON body.
+ */
+export function sendEvent(
+  sender: WebhookSender,
+  clientKey: string,
+  nowMs: number,
+  event: string,
+  account: SandboxAccount,
+  content: Record<string, unknown>,
+  withOpenId: boolean,
+): WebhookDelivery {
+  const body: Record<string, unknown> = {
+    client_key: clientKey,
+    event,
+    create_time: Math.floor(nowMs / 1000),
+    ...(withOpenId ? { user_openid: account.openId } : {}),
+    content: stringify(content),
+  };
+  return sender.send(body, (value) => stringify(value) ?? '');
 }

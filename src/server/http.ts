@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter } from 'prom-client';
 import { ConfigError, coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { ListenError, type Listening, listen } from './listen.js';
 
 const WEBHOOK_OUTCOMES: Record<number, string> = {
   200: 'accepted',
@@ -90,34 +90,25 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
     send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL'
-          ? new ConfigError(
-              'listen_failed',
-              `Cannot listen on ${options.listen} (${error.code}); set sync.listen (or TIKTOK_SYNC_LISTEN) to a free host:port.`,
-              { cause: error },
-            )
-          : error,
+  let listening: Listening;
+  try {
+    listening = await listen(server, { host, port });
+  } catch (error) {
+    const code = error instanceof ListenError ? error.code : undefined;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new ConfigError(
+        'listen_failed',
+        `Cannot listen on ${options.listen} (${code}); set sync.listen (or TIKTOK_SYNC_LISTEN) to a free host:port.`,
+        { cause: error },
       );
-    });
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  options.logger.info(
-    { url: `http://${shownHost}:${address.port}` },
-    'serving /healthz, /metrics and the webhook',
-  );
+    }
+    throw error;
+  }
+  options.logger.info({ url: listening.url }, 'serving /healthz, /metrics and the webhook');
   return {
-    url: `http://${shownHost}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 2_000).unref();
-      }),
+    url: listening.url,
+    // A scrape or webhook in progress gets two seconds to finish.
+    close: () => listening.close(2_000),
   };
 }
 

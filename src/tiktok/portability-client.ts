@@ -1,14 +1,16 @@
-import { createHash, type Hash, randomBytes } from 'node:crypto';
-import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { PipelineError, TerminalError, TransientError } from '../errors.js';
+import { TerminalError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { type Clock, systemClock } from './clock.js';
-import { attemptSignal, backoffDelay, networkFailure, parseRetryAfter, readLimitedText } from './http.js';
-import { INT64_TEXT, int64, integerText, parseExactJson, stringifyExactJson } from './json.js';
+import { type DownloadedArchive, type DownloadSettings, downloadArchive } from './download.js';
+import { type Envelope, errorFromBody, field, parseEnvelope } from './envelope.js';
+import { attemptSignal, networkFailure, readLimitedText } from './http.js';
+import { INT64_TEXT, int64, integerText, stringifyExactJson } from './json.js';
 import { TIKTOK_API_BASE_URL, TIKTOK_AUTH_BASE_URL } from './oauth.js';
+import { type RetryPolicy, type RetrySettings, withRetries } from './retry.js';
 import type { Secret } from './secret.js';
+
+export type { DownloadedArchive } from './download.js';
 
 export type DataFormat = 'json' | 'text';
 export const CATEGORIES = ['all_data', 'video', 'profile', 'activity', 'direct_message'] as const;
@@ -57,17 +59,6 @@ export interface DataRequestStatus {
   logId: string | undefined;
 }
 
-export interface DownloadedArchive {
-  path: string;
-  bytes: number;
-  /** Hex SHA-256 of the file. */
-  sha256: string;
-  /** HTTP attempts it took (1 when nothing broke). */
-  attempts: number;
-  /** True when a broken transfer was continued with a Range request rather than restarted. */
-  resumed: boolean;
-}
-
 export interface PortabilityClientOptions {
   tokens: AccessTokenSource;
   endpoints?: Partial<TikTokEndpoints>;
@@ -94,16 +85,7 @@ export interface PortabilityClientOptions {
   random?: () => number;
 }
 
-const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
-const EOCD_MAGIC = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 const GIB = 1024 ** 3;
-const MAX_ERROR_BODY = 1024 * 1024;
-
-type RetryPolicy =
-  /** Safe to repeat: any transient failure is retried. */
-  | 'idempotent'
-  /** Repeating may duplicate work: retried only when TikTok answered with a failure (or refused the connection). */
-  | 'answered';
 
 interface Operation {
   name: string;
@@ -111,13 +93,6 @@ interface Operation {
   fields?: readonly string[];
   body: Record<string, unknown>;
   policy: RetryPolicy;
-}
-
-interface Envelope {
-  data: unknown;
-  code: string;
-  message: string;
-  logId: string | undefined;
 }
 
 /**
@@ -130,14 +105,10 @@ export class PortabilityClient {
   readonly endpoints: TikTokEndpoints;
   readonly #tokens: AccessTokenSource;
   readonly #timeoutMs: number;
-  readonly #retries: number;
-  readonly #retryBaseMs: number;
-  readonly #retryMaxMs: number;
-  readonly #maxRetryAfterMs: number;
-  readonly #download: Required<NonNullable<PortabilityClientOptions['download']>>;
+  readonly #retry: RetrySettings;
+  readonly #download: DownloadSettings;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  readonly #random: () => number;
 
   constructor(options: PortabilityClientOptions) {
     this.endpoints = {
@@ -146,10 +117,13 @@ export class PortabilityClient {
     };
     this.#tokens = options.tokens;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#retries = options.retries ?? 3;
-    this.#retryBaseMs = options.retryBaseMs ?? 1_000;
-    this.#retryMaxMs = options.retryMaxMs ?? 60_000;
-    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 5 * 60_000;
+    this.#retry = {
+      retries: options.retries ?? 3,
+      baseMs: options.retryBaseMs ?? 1_000,
+      maxMs: options.retryMaxMs ?? 60_000,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 5 * 60_000,
+      random: options.random ?? Math.random,
+    };
     this.#download = {
       maxBytes: options.download?.maxBytes ?? 8 * GIB,
       idleTimeoutMs: options.download?.idleTimeoutMs ?? 60_000,
@@ -158,7 +132,6 @@ export class PortabilityClient {
     };
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger();
-    this.#random = options.random ?? Math.random;
   }
 
   /** Add: asks TikTok to prepare an archive. Returns the new request id (int64, exact). */
@@ -246,294 +219,33 @@ export class PortabilityClient {
 
   /**
    * Download: streams the archive to a file in the download directory, with its byte count and
-   * SHA-256. A JSON error body in place of a zip becomes the mapped error; a broken transfer is
-   * continued with a Range request when the server advertised `Accept-Ranges: bytes`, else restarted.
-   * The caller removes the file when done.
+   * SHA-256; see {@link downloadArchive}. The caller removes the file when done.
    */
-  async download(
+  download(
     requestId: string,
     options: { signal?: AbortSignal; onProgress?: (bytes: number, total: number | undefined) => void } = {},
   ): Promise<DownloadedArchive> {
-    const { signal } = options;
-    const what = `Download of request \`${requestId}\``;
-    const base = path.join(this.#download.directory, `tiktok-${requestId}-${randomBytes(4).toString('hex')}`);
-    const partPath = `${base}.zip.part`;
-    const finalPath = `${base}.zip`;
-    const file: FileHandle = await open(partPath, 'w+');
-    let fileClosed = false;
-    let offset = 0;
-    let hash: Hash = createHash('sha256');
-    let acceptRanges = false;
-    let resumed = false;
-    let rangeBroken = false;
-    let refreshed = false;
-    let failures = 0;
-    let attempts = 0;
-    const restart = async () => {
-      offset = 0;
-      hash = createHash('sha256');
-      await file.truncate(0);
-    };
-
-    try {
-      for (;;) {
-        attempts++;
-        const ranged = offset > 0 && acceptRanges && !rangeBroken;
-        if (offset > 0 && !ranged) await restart();
-        try {
-          const token = await this.#tokens.accessToken(signal);
-          const outcome = await this.#transfer(requestId, token, {
-            file,
-            offset,
-            hash: () => hash,
-            ranged,
-            signal,
-            onProgress: options.onProgress,
-            onAcceptRanges: (value) => {
-              acceptRanges = value;
-            },
-            onRestart: restart,
-            onBytes: (written) => {
-              offset = written;
-            },
-          });
-          if (ranged && outcome.continued) resumed = true;
-          fileClosed = true;
-          await file.close();
-          await rename(partPath, finalPath);
-          return { path: finalPath, bytes: offset, sha256: hash.digest('hex'), attempts, resumed };
-        } catch (error) {
-          if (error instanceof PipelineError && error.code === 'access_token_invalid' && !refreshed) {
-            refreshed = true;
-            await this.#tokens.refreshAccessToken(signal);
-            continue;
-          }
-          const failure =
-            error instanceof PipelineError ? error : networkFailure(error, what, signal, this.#timeoutMs);
-          if (!(failure instanceof TransientError) || attempts >= this.#download.attempts) throw failure;
-          if (failure.code === 'download_truncated_archive') await restart();
-          if (failure.code === 'download_bad_range') rangeBroken = true;
-          failures++;
-          const delay = this.#retryDelay(failure, failures - 1);
-          if (delay === undefined) throw failure;
-          this.#logger.warn(
-            {
-              requestId,
-              attempt: attempts,
-              bytesSoFar: offset,
-              code: failure.code,
-              delayMs: delay,
-              acceptRanges,
-            },
-            'download broke off; retrying',
-          );
-          await this.#clock.sleep(delay, signal);
-        }
-      }
-    } catch (error) {
-      if (!fileClosed) await file.close().catch(() => {});
-      await rm(partPath, { force: true });
-      throw error;
-    }
+    return downloadArchive(requestId, options, {
+      apiBaseUrl: this.endpoints.apiBaseUrl,
+      tokens: this.#tokens,
+      timeoutMs: this.#timeoutMs,
+      download: this.#download,
+      retry: this.#retry,
+      clock: this.#clock,
+      logger: this.#logger,
+    });
   }
 
-  /** One HTTP attempt of a download; throws on anything but a complete archive. */
-  async #transfer(
-    requestId: string,
-    token: Secret,
-    state: {
-      file: FileHandle;
-      offset: number;
-      /** The running hash; a restart replaces it, so it is fetched per chunk. */
-      hash: () => Hash;
-      ranged: boolean;
-      signal: AbortSignal | undefined;
-      onProgress: ((bytes: number, total: number | undefined) => void) | undefined;
-      onAcceptRanges(value: boolean): void;
-      onRestart(): Promise<void>;
-      onBytes(written: number): void;
-    },
-  ): Promise<{ continued: boolean }> {
-    const what = `Download of request \`${requestId}\``;
-    const idle = new AbortController();
-    let timer = setTimeout(() => idle.abort(new DOMException('idle', 'TimeoutError')), this.#timeoutMs);
-    const bump = () => {
-      clearTimeout(timer);
-      timer = setTimeout(
-        () => idle.abort(new DOMException('idle', 'TimeoutError')),
-        this.#download.idleTimeoutMs,
-      );
-    };
-    const signal = state.signal ? AbortSignal.any([state.signal, idle.signal]) : idle.signal;
-    try {
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${token.reveal()}`,
-        'content-type': 'application/json',
-      };
-      if (state.ranged) headers.range = `bytes=${state.offset}-`;
-      let response: Response;
-      try {
-        response = await fetch(`${this.endpoints.apiBaseUrl}/v2/user/data/download/`, {
-          method: 'POST',
-          headers,
-          body: stringifyExactJson({ request_id: int64(requestId) }),
-          signal,
-          redirect: 'follow',
-        });
-      } catch (error) {
-        throw networkFailure(error, what, state.signal, this.#timeoutMs);
-      }
-      state.onAcceptRanges(/\bbytes\b/i.test(response.headers.get('accept-ranges') ?? ''));
-
-      const contentType = response.headers.get('content-type') ?? '';
-      if (!response.ok || /json/i.test(contentType)) {
-        const text = await readLimitedText(response);
-        throw this.#errorFromBody(what, response, text, 'download_not_zip');
-      }
-
-      let written = state.offset;
-      let total: number | undefined;
-      let continued = false;
-      if (response.status === 206 && state.ranged) {
-        const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
-        if (range && Number(range[1]) === state.offset) {
-          continued = true;
-          total = range[3] === '*' ? undefined : Number(range[3]);
-        } else {
-          await response.body?.cancel().catch(() => {});
-          throw new TransientError(
-            'download_bad_range',
-            `${what}: the server answered the Range request with \`${response.headers.get('content-range') ?? 'no Content-Range'}\`; restarting from the first byte.`,
-          );
-        }
-      } else {
-        if (state.offset > 0) {
-          await state.onRestart();
-          written = 0;
-        }
-        const length = response.headers.get('content-length');
-        total = length && /^\d+$/.test(length) ? Number(length) : undefined;
-      }
-      if (total !== undefined && total > this.#download.maxBytes) {
-        await response.body?.cancel().catch(() => {});
-        throw this.#tooLarge(what, total);
-      }
-      if (!response.body)
-        throw new TransientError('download_empty', `${what}: TikTok answered with an empty body.`);
-
-      // Bytes are held back until the first four are known: a JSON error body must not land in the file.
-      let head: Buffer | undefined = written === 0 ? Buffer.alloc(0) : undefined;
-      let notZip = false;
-      try {
-        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-          bump();
-          let buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-          if (head !== undefined) {
-            head = Buffer.concat([head, buffer]);
-            if (notZip) {
-              if (head.length > MAX_ERROR_BODY) break;
-              continue;
-            }
-            if (head.length < ZIP_MAGIC.length) continue;
-            if (!head.subarray(0, 4).equals(ZIP_MAGIC)) {
-              notZip = true;
-              continue;
-            }
-            buffer = head;
-            head = undefined;
-          }
-          if (written + buffer.length > this.#download.maxBytes)
-            throw this.#tooLarge(what, written + buffer.length);
-          await state.file.write(buffer, 0, buffer.length, written);
-          state.hash().update(buffer);
-          written += buffer.length;
-          state.onBytes(written);
-          state.onProgress?.(written, total);
-        }
-      } catch (error) {
-        if (error instanceof PipelineError) throw error;
-        if (notZip)
-          throw this.#errorFromBody(what, response, head?.toString('utf8') ?? '', 'download_not_zip');
-        throw networkFailure(
-          error,
-          `${what} (after ${written} bytes)`,
-          state.signal,
-          this.#download.idleTimeoutMs,
-        );
-      }
-      if (notZip) await response.body.cancel().catch(() => {});
-      if (head !== undefined) {
-        throw this.#errorFromBody(what, response, head.toString('utf8'), 'download_not_zip');
-      }
-      if (total !== undefined && written < total) {
-        throw new TransientError(
-          'download_incomplete',
-          `${what} ended after ${written} of ${total} bytes; it will be retried.`,
-          { details: { bytes: written, total } },
-        );
-      }
-      if (!(await hasEndOfCentralDirectory(state.file, written))) {
-        throw new TransientError(
-          'download_truncated_archive',
-          `${what} ended after ${written} bytes without the zip's end record (a truncated transfer); it will be downloaded again.`,
-          { details: { bytes: written } },
-        );
-      }
-      return { continued };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  #tooLarge(what: string, bytes: number): TerminalError {
-    return new TerminalError(
-      'archive_too_large',
-      `${what}: the archive is at least ${bytes} bytes, above the limit of ${this.#download.maxBytes}; raise the download size limit if this is expected.`,
-      { details: { bytes, maxBytes: this.#download.maxBytes } },
-    );
-  }
-
-  async #call(operation: Operation, signal: AbortSignal | undefined): Promise<Envelope> {
-    let refreshed = false;
-    let failures = 0;
-    for (;;) {
-      let error: PipelineError;
-      try {
-        return await this.#attempt(operation, signal);
-      } catch (thrown) {
-        if (!(thrown instanceof PipelineError)) throw thrown;
-        error = thrown;
-      }
-      if (error.code === 'access_token_invalid' && !refreshed) {
-        refreshed = true;
-        await this.#tokens.refreshAccessToken(signal);
-        continue;
-      }
-      if (!(error instanceof TransientError) || failures >= this.#retries) throw error;
-      if (operation.policy === 'answered' && !answered(error)) throw error;
-      const delay = this.#retryDelay(error, failures);
-      if (delay === undefined) throw error;
-      failures++;
-      this.#logger.warn(
-        {
-          operation: operation.name,
-          attempt: failures,
-          code: error.code,
-          delayMs: delay,
-          log_id: error.details.log_id,
-        },
-        'TikTok call failed; retrying',
-      );
-      await this.#clock.sleep(delay, signal);
-    }
-  }
-
-  /** How long to wait before retrying, or undefined when the server asks for longer than we wait in-call. */
-  #retryDelay(error: TransientError, failures: number): number | undefined {
-    if (error.retryAfterMs !== undefined) {
-      return error.retryAfterMs > this.#maxRetryAfterMs ? undefined : error.retryAfterMs;
-    }
-    return backoffDelay(failures, this.#retryBaseMs, this.#retryMaxMs, this.#random);
+  #call(operation: Operation, signal: AbortSignal | undefined): Promise<Envelope> {
+    return withRetries(() => this.#attempt(operation, signal), {
+      name: operation.name,
+      policy: operation.policy,
+      settings: this.#retry,
+      refreshAccessToken: (s) => this.#tokens.refreshAccessToken(s),
+      clock: this.#clock,
+      logger: this.#logger,
+      signal,
+    });
   }
 
   async #attempt(operation: Operation, signal: AbortSignal | undefined): Promise<Envelope> {
@@ -556,118 +268,6 @@ export class PortabilityClient {
     }
     const envelope = parseEnvelope(text);
     if (response.ok && envelope && envelope.code === 'ok') return envelope;
-    throw this.#errorFromBody(operation.name, response, text, 'tiktok_unexpected_response');
+    throw errorFromBody(operation.name, response, text, 'tiktok_unexpected_response', this.#clock.now());
   }
-
-  /** Maps a failed reply (the v2 envelope, or whatever came instead) to a PipelineError. */
-  #errorFromBody(what: string, response: Response, text: string, fallbackCode: string): PipelineError {
-    const envelope = parseEnvelope(text);
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.#clock.now());
-    const status = response.status;
-    if (!envelope || envelope.code === 'ok') {
-      const seen = response.ok
-        ? `a body that is neither a zip nor a TikTok error (starts with \`${printable(text.slice(0, 40))}\`)`
-        : `HTTP ${status} without TikTok's error envelope`;
-      if (status === 429 || status >= 500) {
-        return new TransientError(
-          status === 429 ? 'rate_limit_exceeded' : 'internal_error',
-          `${what}: TikTok answered ${seen}; it will be retried.`,
-          { details: { httpStatus: status }, retryAfterMs },
-        );
-      }
-      return new TerminalError(fallbackCode, `${what}: TikTok answered ${seen}.`, {
-        details: { httpStatus: status },
-      });
-    }
-    const details = { httpStatus: status, log_id: envelope.logId, tiktokMessage: envelope.message };
-    const seen = `${what}: TikTok answered HTTP ${status} \`${envelope.code}\`${envelope.message ? ` (${printable(envelope.message)})` : ''}`;
-    const logId = `; log id ${envelope.logId ?? 'none'}`;
-    switch (envelope.code) {
-      case 'rate_limit_exceeded':
-        return new TransientError(envelope.code, `${seen}; waiting before retrying${logId}.`, {
-          details,
-          retryAfterMs,
-        });
-      case 'internal_error':
-        return new TransientError(envelope.code, `${seen}; it will be retried${logId}.`, {
-          details,
-          retryAfterMs,
-        });
-      case 'access_token_invalid':
-        return new TerminalError(
-          envelope.code,
-          `${seen}; the token stayed invalid after a refresh, so the user must connect the account again${logId}.`,
-          { details },
-        );
-      case 'scope_not_authorized':
-      case 'scope_permission_missed':
-        return new TerminalError(
-          envelope.code,
-          `${seen}; the user did not grant (or already used up) the scope this needs: ask them to connect the account again with the portability scopes${logId}.`,
-          { details },
-        );
-      case 'invalid_params':
-        return new TerminalError(envelope.code, `${seen}; the request was refused as invalid${logId}.`, {
-          details,
-        });
-      default:
-        if (status === 429 || status >= 500) {
-          return new TransientError(envelope.code, `${seen}; it will be retried${logId}.`, {
-            details,
-            retryAfterMs,
-          });
-        }
-        return new TerminalError(envelope.code, `${seen}${logId}.`, { details });
-    }
-  }
-}
-
-/** True when TikTok answered (so nothing happened on its side), not when the outcome is unknown. */
-function answered(error: TransientError): boolean {
-  if (error.code === 'tiktok_timeout') return false;
-  if (error.code === 'tiktok_network_error') return error.details.networkCode === 'ECONNREFUSED';
-  return true;
-}
-
-function parseEnvelope(text: string): Envelope | undefined {
-  let json: unknown;
-  try {
-    json = parseExactJson(text);
-  } catch {
-    return undefined;
-  }
-  const error = field(json, 'error');
-  const code = field(error, 'code');
-  if (typeof code !== 'string') return undefined;
-  const message = field(error, 'message');
-  const logId = field(error, 'log_id');
-  return {
-    data: field(json, 'data'),
-    code,
-    message: typeof message === 'string' ? message : '',
-    logId: typeof logId === 'string' ? logId : undefined,
-  };
-}
-
-function field(value: unknown, key: string): unknown {
-  return value && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)[key]
-    : undefined;
-}
-
-function printable(text: string): string {
-  const clean = text.replace(/[^\x20-\x7e]/g, '.');
-  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
-}
-
-/** Whether the last 64 KiB + 22 bytes hold a zip end-of-central-directory record. */
-async function hasEndOfCentralDirectory(file: FileHandle, size: number): Promise<boolean> {
-  const span = Math.min(size, 65_535 + 22);
-  if (span < 22) return false;
-  const buffer = Buffer.alloc(span);
-  await file.read(buffer, 0, span, size - span);
-  for (let i = span - 22; i >= 0; i--) {
-    if (buffer[i] === 0x50 && buffer.subarray(i, i + 4).equals(EOCD_MAGIC)) return true;
-  }
-  return false;
 }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { TerminalError } from '../errors.js';
+import { listen } from '../server/listen.js';
 import { splitScopes, statesMatch } from './oauth.js';
 
 /** What TikTok's consent page sent back to the redirect URI (docs/tiktok-api.md §2.1). */
@@ -106,16 +106,8 @@ export async function listenForRedirect(options: RedirectListenerOptions): Promi
     void close();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const hostText = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const redirectUri = `http://${hostText}:${address.port}${path}`;
+  const listening = await listen(server, { host, port: options.port ?? 0 });
+  const redirectUri = `${listening.url}${path}`;
 
   let closed = false;
   async function close(): Promise<void> {
@@ -124,9 +116,8 @@ export async function listenForRedirect(options: RedirectListenerOptions): Promi
     options.signal?.removeEventListener('abort', onAbort);
     if (waiting) respond(waiting, 200, 'The login ended; the terminal says how. You can close this window.');
     waiting = undefined;
-    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    await stopped;
+    // Each page closes its connection, so waiting for busy ones is short.
+    await listening.close(Number.POSITIVE_INFINITY);
     fail(new TerminalError('oauth_redirect_closed', 'The login was stopped before TikTok redirected back.'));
   }
   const onAbort = () => {
