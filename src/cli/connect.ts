@@ -201,7 +201,7 @@ export async function cmdConnect(
       openUrl: !options.open
         ? undefined
         : local
-          ? followLocalConsent
+          ? (url: string) => followLocalConsent(url, options.account)
           : options.desktop
             ? openInBrowser
             : undefined,
@@ -358,8 +358,13 @@ function isLoopbackUrl(url: string): boolean {
   }
 }
 
-/** Plays the browser on a local (sandbox) consent page: its redirect carries the code to our listener. */
-async function followLocalConsent(url: string): Promise<void> {
+/**
+ * Plays the browser on a local (sandbox) consent page: its redirect carries the code to our listener.
+ * The sandbox signs in the user named like the account asked for (`sandbox_user`), when it has one.
+ */
+async function followLocalConsent(consentUrl: string, accountName: string | undefined): Promise<void> {
+  const url = new URL(consentUrl);
+  if (accountName !== undefined) url.searchParams.set('sandbox_user', accountName);
   const page = await fetch(url, { redirect: 'manual' });
   await page.arrayBuffer();
   const location = page.headers.get('location');

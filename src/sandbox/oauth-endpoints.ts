@@ -64,9 +64,13 @@ export function authorize(ctx: SandboxContext, url: URL, response: ServerRespons
     back({ error: 'access_denied', error_description: 'The user denied the authorization.' });
     return;
   }
-  const account = decision.account
-    ? sandbox.accounts.get(decision.account)
-    : sandbox.accounts.values().next().value;
+  // Who signs in: on TikTok's page the person chooses; here a sandbox-only `sandbox_user` parameter
+  // (set by `tiktok-sync connect --account <name>` when it follows a local page) or the queued decision
+  // chooses, else the first user.
+  const asked = q.get('sandbox_user');
+  const account =
+    (asked ? sandbox.accounts.get(asked) : undefined) ??
+    (decision.account ? sandbox.accounts.get(decision.account) : sandbox.accounts.values().next().value);
   if (!account) {
     back({ error: 'server_error', error_description: 'No such sandbox user.' });
     return;

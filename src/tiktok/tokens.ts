@@ -238,9 +238,15 @@ export class TokenStore {
             'TikTok rejected the refresh token (invalid_grant): the grant was revoked or has expired. Connect the account again.',
             true,
           );
+          const named = await trx
+            .selectFrom('tiktok_sync.accounts')
+            .select('name')
+            .where('account_id', '=', accountId)
+            .executeTakeFirst();
+          const name = named?.name ?? accountId;
           failure = new TerminalError(
             'needs_consent',
-            `TikTok no longer accepts the stored grant for account ${accountId} (invalid_grant); the account is marked needs_consent. Connect it again to resume syncing.`,
+            `TikTok no longer accepts the stored grant for account \`${name}\` (invalid_grant); the account is marked needs_consent. Connect it again to resume syncing: \`tiktok-sync connect --account ${name}\`.`,
             { cause: error, details: { accountId, log_id: error.details.log_id } },
           );
           return undefined;

@@ -180,7 +180,16 @@ describe('tiktok-sync connect', () => {
     expect(result.code).toBe(0);
     const text = result.stdout.join('\n');
     expect(text).toContain('The consent page is on this machine (a sandbox): following it directly');
-    expect(text).toMatch(/Connected TikTok user `[^`]+` as account `ana`/);
+    expect(text).toContain(
+      `Connected TikTok user \`${sandbox.accounts.get('ana')!.openId}\` as account \`ana\``,
+    );
+    // One visit signs in the user asked for, whatever the sandbox would consent as next.
+    sandbox.consent({ account: 'ana' });
+    const bob = await run(['connect', '--account', 'bob', '--timeout', '10']);
+    // bob signed in: connected before under its open_id, so the name `bob` is refused for it.
+    expect(bob.stderr.join('\n')).toContain(
+      `This TikTok user (open_id \`${sandbox.accounts.get('bob')!.openId}\`) is already connected`,
+    );
   });
 
   it('explains access_denied', async () => {

@@ -141,7 +141,7 @@ describe('tokens', () => {
     const error = (await store.accessToken(accountId).catch((e: unknown) => e)) as PipelineError;
     expect(error).toBeInstanceOf(TerminalError);
     expect(error.code).toBe('needs_consent');
-    expect(error.message).toMatch(/Connect it again/);
+    expect(error.message).toMatch(/for account `dee` \(invalid_grant\).*tiktok-sync connect --account dee/);
     const summary = await store.summary(accountId);
     expect(summary?.status).toBe('needs_consent');
     expect(summary?.statusReason).toMatch(/invalid_grant/);
