@@ -93,6 +93,7 @@ export function createAccountWork(options: AccountWorkOptions): AccountWork {
             outcome: complete ? 'complete' : 'imported',
             nextDueAt: slot + Math.round(random() * options.sync.jitterMs),
             slotAt: slot,
+            plannedInterval: interval.text,
             attempts: 0,
             backoffUntil: null,
             success: { runId: outcome.imported.runId, requestId: outcome.requestId },

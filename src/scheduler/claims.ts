@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { ClaimOutcome, SchedulerDatabase } from './db-types.js';
+import { nextSlot, type SyncInterval } from './interval.js';
 
 /** One account a daemon holds: the lease is valid while `epoch` is the row's and it has not expired. */
 export interface Claim {
@@ -23,6 +24,8 @@ export interface Release {
   readonly nextDueAt: number;
   /** The new interval slot; unchanged when absent. */
   readonly slotAt?: number;
+  /** The interval (its config text) that planned `nextDueAt`, after an import. */
+  readonly plannedInterval?: string;
   readonly attempts: number;
   readonly backoffUntil: number | null;
   readonly success?: { readonly runId: string | null; readonly requestId: string };
@@ -37,6 +40,9 @@ export interface ReconcileOptions {
   jitterMs: number;
   /** Names of the accounts the config file pauses. */
   paused: readonly string[];
+  /** The interval each account syncs on now (its own, or `sync.interval`); absent: plans are left alone. */
+  intervalOf?: (accountName: string) => SyncInterval;
+  random?: () => number;
 }
 
 /**
@@ -71,6 +77,54 @@ export async function reconcileSchedule(db: Kysely<SchedulerDatabase>, options: 
        and ((s.stopped_at is not null and c.granted_at > s.stopped_at)
          or (s.complete and c.granted_at > s.completed_at))
   `.execute(db);
+  if (options.intervalOf) await replanChangedIntervals(db, options.intervalOf, options);
+}
+
+/**
+ * Plans the next sync again for accounts whose interval changed in the config since it was planned:
+ * from the last success with the new interval (`every`; at once when that is past), or the next match
+ * of the new cron expression, plus jitter. Only idle plans move: not an account held by a daemon, in
+ * backoff, or with a request in flight (those are planned by what they wait for).
+ */
+async function replanChangedIntervals(
+  db: Kysely<SchedulerDatabase>,
+  intervalOf: (accountName: string) => SyncInterval,
+  options: ReconcileOptions,
+): Promise<void> {
+  const now = new Date(options.now);
+  const planned = await sql<{
+    account_id: string;
+    name: string;
+    planned_interval: string;
+    last_success_at: Date | null;
+  }>`
+    select s.account_id, a.name, s.planned_interval, s.last_success_at
+      from tiktok_sync.sync_schedule s
+      join tiktok_sync.accounts a on a.account_id = s.account_id
+     where s.planned_interval is not null
+       and (s.lease_expires_at is null or s.lease_expires_at <= ${now})
+       and (s.backoff_until is null or s.backoff_until <= ${now})
+       and not exists (
+         select 1 from tiktok_sync.data_requests d where d.account_id = s.account_id and d.finished_at is null
+       )
+  `.execute(db);
+  const random = options.random ?? Math.random;
+  for (const row of planned.rows) {
+    const interval = intervalOf(row.name);
+    if (interval.text === row.planned_interval) continue;
+    const from = row.last_success_at?.getTime() ?? options.now;
+    const slot =
+      interval.kind === 'every' ? Math.max(options.now, from + interval.ms) : nextSlot(interval, options.now);
+    const due = new Date(slot + Math.round(random() * options.jitterMs));
+    // Only if the row is still as read: a daemon may have claimed it meanwhile.
+    await db
+      .updateTable('tiktok_sync.sync_schedule')
+      .set({ next_due_at: due, slot_at: new Date(slot), planned_interval: interval.text, updated_at: now })
+      .where('account_id', '=', row.account_id)
+      .where('planned_interval', '=', row.planned_interval)
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
+      .execute();
+  }
 }
 
 /**
@@ -180,6 +234,7 @@ export async function releaseClaim(
       lease_expires_at: null,
       next_due_at: new Date(release.nextDueAt),
       ...(release.slotAt === undefined ? {} : { slot_at: new Date(release.slotAt) }),
+      ...(release.plannedInterval === undefined ? {} : { planned_interval: release.plannedInterval }),
       attempts: release.attempts,
       backoff_until: release.backoffUntil === null ? null : new Date(release.backoffUntil),
       last_outcome: release.outcome,

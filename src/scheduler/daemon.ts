@@ -151,6 +151,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     paused: Object.entries(config.sync.accounts)
       .filter(([, account]) => account.paused)
       .map(([name]) => name),
+    intervalOf: (name) => config.sync.accounts[name]?.interval ?? config.sync.interval,
+    random,
     metrics,
     afterTick: async () => {
       if (clock.now() - lastSweep < HOUR) return;

@@ -22,6 +22,7 @@ export interface SyncScheduleTable {
   account_id: string;
   next_due_at: Timestamp;
   slot_at: Timestamp;
+  planned_interval: ColumnType<string | null, string | null | undefined, string | null>;
   paused: Generated<boolean>;
   complete: Generated<boolean>;
   completed_at: NullableTimestamp;

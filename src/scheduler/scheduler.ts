@@ -15,6 +15,7 @@ import {
   releaseClaim,
 } from './claims.js';
 import type { SchedulerDatabase } from './db-types.js';
+import type { SyncInterval } from './interval.js';
 
 export interface SchedulerOptions {
   db: Kysely<SchedulerDatabase>;
@@ -32,6 +33,9 @@ export interface SchedulerOptions {
   jitterMs: number;
   /** Names of the accounts the config pauses. */
   paused: readonly string[];
+  /** The interval each account syncs on (a change moves its planned next sync). */
+  intervalOf?: (accountName: string) => SyncInterval;
+  random?: () => number;
   metrics?: Metrics | undefined;
   /** Extra work at the end of each tick (e.g. the archive retention sweep); its failures are logged. */
   afterTick?: () => Promise<void>;
@@ -114,6 +118,8 @@ export class Scheduler {
         now: clock.now(),
         jitterMs: this.#options.jitterMs,
         paused: this.#options.paused,
+        ...(this.#options.intervalOf ? { intervalOf: this.#options.intervalOf } : {}),
+        ...(this.#options.random ? { random: this.#options.random } : {}),
       });
       await this.fill();
       this.#lastTickOk = true;
