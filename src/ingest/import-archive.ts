@@ -5,7 +5,7 @@ import type { KeptArchivesConfig } from '../config.js';
 import { ensureAccount } from '../db/accounts.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import type { SyncRunsTable, TableCounts, WarningSummary } from '../db/schema.js';
-import { coerceError, PipelineError, StageFailedError } from '../errors.js';
+import { coerceError, StageFailedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ArchiveInfo } from '../parsers/records.js';
 import { type ImportStage, StageRunner, type StageTimings } from '../sync/stages.js';
@@ -18,6 +18,7 @@ import {
   closeAbandonedRuns,
   latestImport,
   lockAccount,
+  recordFailedRun,
   releaseRun,
   startRun,
   WarningCollector,
@@ -240,20 +241,7 @@ export async function importArchive(context: ImportContext, options: ImportOptio
     const error = coerceError(thrown);
     const stage = stages.current ?? 'unpack';
     const failure = new StageFailedError(stage, runId, error);
-    await db
-      .updateTable('tiktok_sync.sync_runs')
-      .set({
-        status: 'failed',
-        finished_at: sql<Date>`now()`,
-        stage_timings: JSON.stringify(stages.timings),
-        warnings: JSON.stringify(warnings.summary()),
-        warning_count: warnings.total,
-        error_code: error instanceof PipelineError ? error.code : 'unexpected',
-        error_message: error.message,
-      })
-      .where('run_id', '=', runId)
-      .execute()
-      .catch((recordError) => log.error({ err: recordError }, 'could not record the failed run'));
+    await recordFailedRun(db, runId, { timings: stages.timings, warnings, error }, log);
     log.warn({ stage, code: failure.code, err: error }, 'import failed');
     await quarantineArchive(context, {
       runId,

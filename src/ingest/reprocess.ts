@@ -22,12 +22,19 @@ import type pg from 'pg';
 import type { KeptArchivesConfig } from '../config.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import type { TableCounts, WarningSummary } from '../db/schema.js';
-import { ArchiveError, coerceError, PipelineError, StageFailedError } from '../errors.js';
+import { ArchiveError, coerceError, StageFailedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type ArchiveLimits, openArchive } from './archive.js';
 import { keptArchives } from './kept-archives.js';
 import { emptyCounts, mergeRefused, mergeTable, reconcileTable, refusedValue } from './merge.js';
-import { closeAbandonedRuns, lockAccount, releaseRun, startRun, WarningCollector } from './runs.js';
+import {
+  closeAbandonedRuns,
+  lockAccount,
+  recordFailedRun,
+  releaseRun,
+  startRun,
+  WarningCollector,
+} from './runs.js';
 import { Stager, stageEvents } from './stage.js';
 import { stageTable, TABLE_SPECS, type TableSpec, targetTable } from './tables.js';
 
@@ -179,21 +186,7 @@ export async function reprocessAccount(
   } catch (thrown) {
     await client.query('rollback').catch(() => {});
     const error = coerceError(refusedValue(thrown, stage));
-    await db
-      .updateTable('tiktok_sync.sync_runs')
-      .set({
-        status: 'failed',
-        stage,
-        finished_at: sql<Date>`now()`,
-        stage_timings: JSON.stringify(timings),
-        warnings: JSON.stringify(warnings.summary()),
-        warning_count: warnings.total,
-        error_code: error instanceof PipelineError ? error.code : 'unexpected',
-        error_message: error.message,
-      })
-      .where('run_id', '=', runId)
-      .execute()
-      .catch((recordError) => log.error({ err: recordError }, 'could not record the failed run'));
+    await recordFailedRun(db, runId, { stage, timings, warnings, error }, log);
     throw new StageFailedError(stage, runId, error);
   } finally {
     await releaseRun(client, runId).catch(() => {});

@@ -2,8 +2,10 @@
  * What imports and reprocess runs share: the run record and its locks, the account lock, the account's
  * latest import, and the warning counters of a run.
  */
+import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
-import type { WarningSummary } from '../db/schema.js';
+import type { Database, WarningSummary } from '../db/schema.js';
+import { PipelineError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ArchiveInfo, WarningEvent } from '../parsers/records.js';
 
@@ -154,4 +156,34 @@ export class WarningCollector {
   summary(): WarningSummary[] {
     return [...this.#groups.values()].sort((a, b) => b.count - a.count);
   }
+}
+
+/** Records a run as failed, with where it stopped and why; a failure to record it is only logged. */
+export async function recordFailedRun(
+  db: Kysely<Database>,
+  runId: string,
+  failure: {
+    stage?: string;
+    timings: Record<string, number | undefined>;
+    warnings: WarningCollector;
+    error: Error;
+  },
+  log: Logger,
+): Promise<void> {
+  const { error, warnings } = failure;
+  await db
+    .updateTable('tiktok_sync.sync_runs')
+    .set({
+      status: 'failed',
+      ...(failure.stage === undefined ? {} : { stage: failure.stage }),
+      finished_at: sql<Date>`now()`,
+      stage_timings: JSON.stringify(failure.timings),
+      warnings: JSON.stringify(warnings.summary()),
+      warning_count: warnings.total,
+      error_code: error instanceof PipelineError ? error.code : 'unexpected',
+      error_message: error.message,
+    })
+    .where('run_id', '=', runId)
+    .execute()
+    .catch((recordError) => log.error({ err: recordError }, 'could not record the failed run'));
 }
