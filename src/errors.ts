@@ -64,11 +64,6 @@ export class StageFailedError extends PipelineError {
     this.stage = stage;
     this.runId = runId;
   }
-
-  /** True when the root cause is worth retrying. */
-  get transient(): boolean {
-    return this.cause instanceof TransientError;
-  }
 }
 
 /** Turns anything thrown into an Error without losing the original. */

@@ -1,4 +1,5 @@
 import type { TableCounts } from '../db/schema.js';
+import { formatTable } from '../table.js';
 
 /** Where command output goes; stdout for results, stderr for progress and errors. */
 export interface Output {
@@ -14,16 +15,6 @@ export const processOutput: Output = {
 };
 
 /** Left-aligned first column, right-aligned numbers. */
-export function formatTable(header: string[], rows: (string | number)[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i] ?? '').length)));
-  const line = (cells: (string | number)[]) =>
-    cells
-      .map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]!) : String(cell).padStart(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
 export function formatCounts(counts: Record<string, TableCounts>): string {
   const rows = Object.entries(counts)
     .filter(([, c]) => c.inserted + c.updated + c.unchanged + c.removed + c.restored > 0)

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { TableCounts } from '../db/schema.js';
+import { formatTable } from '../table.js';
 import type { CommandContext } from './context.js';
-import { formatTable, type Output } from './output.js';
+import type { Output } from './output.js';
 import { printSyncStatus, syncStatusRows } from './sync-status.js';
 
 export interface StatusOptions {

@@ -1,6 +1,7 @@
 import { PipelineError, StageFailedError, TerminalError, TransientError } from '../errors.js';
 import { createServices, type TikTokServices } from '../services.js';
-import type { PortabilityApi } from '../sync/request.js';
+import { CONSENT_CODES } from '../sync/grant-codes.js';
+import { findInFlight, type PortabilityApi } from '../sync/request.js';
 import { runSync, type SyncContext, type SyncResult } from '../sync/run-sync.js';
 import { type Clock, systemClock } from '../tiktok/clock.js';
 import type { DataFormat } from '../tiktok/portability-client.js';
@@ -43,12 +44,7 @@ export async function syncOnce(
 ): Promise<ImportedSync> {
   const { output, services } = deps;
   const say = deps.progress ?? ((line: string) => output.err(line));
-  const inFlight = await services.db
-    .selectFrom('tiktok_sync.data_requests')
-    .select(['request_id', 'status', 'added_at'])
-    .where('account_id', '=', account.accountId)
-    .where('finished_at', 'is', null)
-    .executeTakeFirst();
+  const inFlight = await findInFlight(services.db, account.accountId);
   if (inFlight) {
     say(
       `Resuming request ${inFlight.request_id} (made ${iso(inFlight.added_at)}, ${inFlight.status}) instead of making a new one.`,
@@ -224,20 +220,11 @@ export function withProgress(
   };
 }
 
-const GRANT_CODES = new Set([
-  'needs_consent',
-  'not_connected',
-  'revoked',
-  'access_token_invalid',
-  'scope_not_authorized',
-  'no_portability_scope',
-]);
-
 /** Adds the next step to a failure: connect again for grant problems, try later for transient ones. */
 function explain(error: unknown, accountName: string): unknown {
   // An import failure already says where it stopped and what to do; `main` prints it with its run.
   if (!(error instanceof PipelineError) || error instanceof StageFailedError) return error;
-  if (GRANT_CODES.has(error.code)) {
+  if (CONSENT_CODES.has(error.code)) {
     return new TerminalError(
       error.code,
       `${error.message} To connect it again: \`tiktok-sync connect --account ${accountName}\`.`,

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AccountSyncConfig, SyncConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { cancelInFlight, type GrantStore } from '../sync/request.js';
+import { cancelInFlight, findInFlight, type GrantStore } from '../sync/request.js';
 import { runSync, type SyncContext, type SyncResult } from '../sync/run-sync.js';
 import type { Clock } from '../tiktok/clock.js';
 import type { TikTokDatabase } from '../tiktok/db-types.js';
@@ -187,12 +187,7 @@ async function cancelIfPendingTooLong(
   options: AccountWorkOptions,
   log: Logger,
 ): Promise<void> {
-  const inFlight = await options.db
-    .selectFrom('tiktok_sync.data_requests')
-    .select(['request_id', 'status', 'added_at'])
-    .where('account_id', '=', claim.accountId)
-    .where('finished_at', 'is', null)
-    .executeTakeFirst();
+  const inFlight = await findInFlight(options.db, claim.accountId);
   if (inFlight?.status !== 'pending') return;
   const age = options.clock.now() - inFlight.added_at.getTime();
   if (age <= options.sync.pendingLimitMs) return;

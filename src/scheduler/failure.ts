@@ -1,20 +1,6 @@
 import { coerceError, PipelineError, StageFailedError, TransientError } from '../errors.js';
+import { CONSENT_CODES } from '../sync/grant-codes.js';
 import { backoffDelay } from '../tiktok/http.js';
-
-/**
- * Codes that mean the user's grant no longer works: the account waits for the user to connect
- * again (the credentials row says so) rather than being stopped or retried.
- */
-const CONSENT_CODES = new Set([
-  'needs_consent',
-  'revoked',
-  'not_connected',
-  'invalid_grant',
-  'access_token_invalid',
-  'scope_not_authorized',
-  'scope_permission_missed',
-  'no_portability_scope',
-]);
 
 export type FailureKind = 'transient' | 'terminal' | 'consent';
 

@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { TableCounts } from '../db/schema.js';
+import { formatTable } from '../table.js';
 import type { TikTokDatabase } from '../tiktok/db-types.js';
 
 /** Where an account stands, as `tiktok-sync status` shows it. */
@@ -190,13 +191,7 @@ export function formatAccountSyncStatus(rows: readonly AccountSyncStatus[], now:
     row.inFlight ? duration(row.inFlight.ageMs) : '',
     row.heldBy ?? '',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  const lines = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
+  const lines = [formatTable(header, body)];
   const notes = rows.flatMap((row) => {
     const out: string[] = [];
     if (row.reason) out.push(`${row.account}: ${STATE_LABELS[row.state]}: ${row.reason}`);

@@ -16,6 +16,7 @@ import type { Logger } from '../logger.js';
 import type { DataRequestsTable, TikTokDatabase } from '../tiktok/db-types.js';
 import type { Category, PortabilityClient } from '../tiktok/portability-client.js';
 import type { CredentialSummary } from '../tiktok/tokens.js';
+import { CONSENT_CODES, GRANT_REFUSED_CODES } from './grant-codes.js';
 import type { SyncContext, SyncOptions } from './run-sync.js';
 
 /** What each portability scope type lets Add ask for (docs/tiktok-api.md §0). */
@@ -71,6 +72,7 @@ export interface GrantStore {
 /** The account's data request as the stages read it. */
 export type RequestRow = Pick<DataRequestsTable, 'request_id' | 'status' | 'data_format' | 'categories'> & {
   account_id: string;
+  added_at: Date;
 };
 
 /** The account's request that has not finished, if any (at most one: a unique index says so). */
@@ -80,7 +82,7 @@ export async function findInFlight(
 ): Promise<RequestRow | undefined> {
   return db
     .selectFrom('tiktok_sync.data_requests')
-    .select(['account_id', 'request_id', 'status', 'data_format', 'categories'])
+    .select(['account_id', 'request_id', 'status', 'data_format', 'categories', 'added_at'])
     .where('account_id', '=', accountId)
     .where('finished_at', 'is', null)
     .executeTakeFirst();
@@ -198,10 +200,6 @@ export async function finishRequest(
     .execute();
 }
 
-/** Failures about the grant or our configuration: the request itself is fine and resumes once fixed. */
-const GRANT_CODES = new Set(['access_token_invalid', 'scope_not_authorized', 'scope_permission_missed']);
-const KEEP_REQUEST_CODES = new Set([...GRANT_CODES, 'needs_consent', 'revoked', 'not_connected']);
-
 /**
  * Runs one step; on failure records it on the request. A failure about the grant marks the account
  * `needs_consent`; other terminal failures end the request as `failed` (the next sync makes a new
@@ -221,7 +219,7 @@ export async function guard<T>(
     const root =
       error instanceof StageFailedError && error.cause instanceof PipelineError ? error.cause : error;
     const code = root instanceof PipelineError ? root.code : 'unexpected_error';
-    if (GRANT_CODES.has(code)) {
+    if (GRANT_REFUSED_CODES.has(code)) {
       await context.grants.markNeedsConsent(
         options.accountId,
         `TikTok answered \`${code}\`: ${root.message}`,
@@ -230,7 +228,7 @@ export async function guard<T>(
     if (requestId) {
       const failure = { code, message: root.message };
       const endsRequest =
-        root instanceof TerminalError && !(root instanceof ConfigError) && !KEEP_REQUEST_CODES.has(code);
+        root instanceof TerminalError && !(root instanceof ConfigError) && !CONSENT_CODES.has(code);
       await context.db
         .updateTable('tiktok_sync.data_requests')
         .set({
