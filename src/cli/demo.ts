@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { redactConnectionString } from '../db/connect.js';
+import { DAY, HOUR, MINUTE } from '../duration.js';
 import { startSandbox } from '../sandbox/index.js';
 import { SimulatedClock } from '../tiktok/clock.js';
 import { OAuthClient } from '../tiktok/oauth.js';
@@ -14,10 +15,6 @@ import type { Output } from './output.js';
 import { firstRequestId } from './sandbox.js';
 import { type SyncDependencies, syncOnce } from './sync.js';
 import { dbCommand, type TikTokApp, tiktokDb } from './tiktok-app.js';
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 
 const DEMO_ACCOUNT = 'demo';
 const DEMO_USER = 'demo.user';

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isLosslessNumber, type LosslessNumber, parse, stringify } from 'lossless-json';
+import { DAY, MINUTE, SECOND } from '../duration.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { writeExport } from '../synthetic/index.js';
 import { type Clock, SimulatedClock } from '../tiktok/clock.js';
@@ -27,9 +28,6 @@ import {
 } from './state.js';
 import { type WebhookDelivery, WebhookSender } from './webhooks.js';
 
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const DAY = 24 * 60 * MINUTE;
 const CHECK_FIELDS = [
   'request_id',
   'apply_time',

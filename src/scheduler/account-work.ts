@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AccountSyncConfig, SyncConfig } from '../config.js';
 import type { TableCounts } from '../db/schema.js';
+import { HOUR } from '../duration.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Clock } from '../tiktok/clock.js';
@@ -18,8 +19,6 @@ import type { RequestNotifier } from '../tiktok/webhook.js';
 import type { Claim, Release } from './claims.js';
 import { classifyFailure, retryDelay } from './failure.js';
 import { nextSlot, type SyncInterval } from './interval.js';
-
-const HOUR = 3600_000;
 
 /** One claim's work on one account; never throws (every failure becomes a {@link Release}). */
 export type AccountWork = (claim: Claim, signal: AbortSignal) => Promise<Release>;

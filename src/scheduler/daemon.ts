@@ -6,6 +6,7 @@ import { type ScheduledTask, schedule } from 'node-cron';
 import { oauthClientFor, requireEncryptionKey, requireTikTokApp } from '../cli/tiktok-app.js';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/connect.js';
+import { HOUR } from '../duration.js';
 import { coerceError } from '../errors.js';
 import { importArchive } from '../ingest/import-archive.js';
 import type { Logger } from '../logger.js';
@@ -24,8 +25,6 @@ import type { SchedulerDatabase, SyncScheduleTable } from './db-types.js';
 import { sweepArchives } from './retention.js';
 import { Scheduler, type StopOptions } from './scheduler.js';
 import { syncGauges } from './status.js';
-
-const HOUR = 3600_000;
 
 export interface DaemonOptions {
   config: Config;

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
+import { HOUR, MINUTE, SECOND } from '../duration.js';
 import {
   ConfigError,
   coerceError,
@@ -21,10 +22,6 @@ import type {
 } from './portability-client.js';
 import type { CredentialSummary } from './tokens.js';
 import type { RequestNotifier } from './webhook.js';
-
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
 
 /** What each portability scope type lets Add ask for (docs/tiktok-api.md §0). */
 const SCOPE_CATEGORIES: ReadonlyArray<readonly [type: string, categories: readonly Category[]]> = [

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { HOUR } from '../duration.js';
 import { ConfigError, PipelineError, TerminalError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { type Clock, systemClock } from './clock.js';
@@ -7,8 +8,6 @@ import type { CredentialStatus, CredentialsTable, TikTokDatabase } from './db-ty
 import type { TokenSet } from './oauth.js';
 import type { AccessTokenSource } from './portability-client.js';
 import { decodeKeyText, Secret } from './secret.js';
-
-const HOUR = 3600_000;
 
 export const ENCRYPTION_KEY_ENV = 'TIKTOK_SYNC_ENCRYPTION_KEY';
 const KEY_ADVICE = `Create one with \`openssl rand -base64 32\` and put it in ${ENCRYPTION_KEY_ENV} (keep it safe: without it the stored tokens cannot be read and every account must connect again).`;
