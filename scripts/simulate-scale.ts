@@ -18,19 +18,16 @@ import { loadConfig } from '../src/config.js';
 import { ensureAccount } from '../src/db/accounts.js';
 import { connectTo } from '../src/db/connect.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { HOUR, MINUTE, parseDuration } from '../src/duration.js';
 import { silentLogger } from '../src/logger.js';
 import { startSandbox } from '../src/sandbox/index.js';
 import { type Daemon, startDaemon } from '../src/scheduler/daemon.js';
-import { parseDuration } from '../src/scheduler/interval.js';
 import { daemonDatabase } from '../src/scheduler/pool.js';
 import { SimulatedClock } from '../src/tiktok/clock.js';
 import type { TikTokTables } from '../src/tiktok/db-types.js';
 import { OAuthClient } from '../src/tiktok/oauth.js';
 import { listenForRedirect } from '../src/tiktok/redirect-listener.js';
 import { parseEncryptionKey, TokenStore } from '../src/tiktok/tokens.js';
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 
 const { values: args } = parseArgs({
   options: {

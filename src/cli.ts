@@ -11,13 +11,14 @@ import { cmdImport } from './cli/import.js';
 import { type Output, processOutput } from './cli/output.js';
 import { cmdReprocess } from './cli/reprocess.js';
 import { registerRunCommand } from './cli/run.js';
-import { cmdSandbox, parseDuration } from './cli/sandbox.js';
+import { cmdSandbox } from './cli/sandbox.js';
 import { cmdStatus } from './cli/status.js';
 import { cmdSync } from './cli/sync.js';
 import { requireEncryptionKey, requireTikTokApp } from './cli/tiktok-app.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
+import { DURATION_FORM, parseDuration } from './duration.js';
 import { coerceError, PipelineError, StageFailedError } from './errors.js';
 import { createLogger } from './logger.js';
 import { parseFaultFlags } from './sandbox/index.js';
@@ -331,7 +332,7 @@ function commaList(value: string): string[] {
 
 function duration(value: string): number {
   const ms = parseDuration(value);
-  if (ms === undefined) throw new InvalidArgumentError('expected a duration such as 60s, 2m, 1h or 500ms.');
+  if (ms === undefined) throw new InvalidArgumentError(`expected ${DURATION_FORM}.`);
   return ms;
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { ensureAccount } from '../db/accounts.js';
 import type { Database } from '../db/schema.js';
+import { SECOND } from '../duration.js';
 import { ConfigError, PipelineError, TerminalError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type Clock, systemClock } from '../tiktok/clock.js';
@@ -21,7 +22,6 @@ import {
   tiktokDb,
 } from './tiktok-app.js';
 
-const SECOND = 1000;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 export interface ConnectDependencies {

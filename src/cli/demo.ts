@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { redactConnectionString } from '../db/connect.js';
+import { DAY, HOUR, MINUTE } from '../duration.js';
 import { startSandbox } from '../sandbox/index.js';
 import { createServices } from '../services.js';
 import { SimulatedClock } from '../tiktok/clock.js';
@@ -11,10 +12,6 @@ import type { Output } from './output.js';
 import { firstRequestId } from './sandbox.js';
 import { type SyncDependencies, syncOnce } from './sync.js';
 import { dbCommand, type TikTokApp, tiktokDb } from './tiktok-app.js';
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 
 const DEMO_ACCOUNT = 'demo';
 const DEMO_USER = 'demo.user';

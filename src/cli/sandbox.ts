@@ -102,11 +102,3 @@ function registeredRedirects(configured: string): string[] {
 export function firstRequestId(): bigint {
   return 7_000_000_000_000_000_000n + BigInt(Date.now()) * 1000n;
 }
-
-/** `60s`, `2m`, `1h`, `500ms` or plain seconds, in milliseconds. */
-export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) return undefined;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's']!;
-  return Math.round(Number(match[1]) * unit);
-}

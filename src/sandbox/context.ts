@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DAY, SECOND } from '../duration.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../tiktok/clock.js';
 import type { Faults } from './faults.js';
@@ -13,9 +14,7 @@ import {
 } from './state.js';
 import type { WebhookSender } from './webhooks.js';
 
-export const SECOND = 1000;
-export const MINUTE = 60 * SECOND;
-export const DAY = 24 * 60 * MINUTE;
+export { DAY, MINUTE, SECOND } from '../duration.js';
 
 /** {@link SandboxOptions} with the defaults filled in. */
 export interface SandboxSettings {

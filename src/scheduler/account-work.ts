@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AccountSyncConfig, SyncConfig } from '../config.js';
+import { HOUR } from '../duration.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { cancelInFlight, findInFlight, type GrantStore } from '../sync/request.js';
@@ -10,8 +11,6 @@ import { backoffDelay } from '../tiktok/http.js';
 import type { Claim, Release } from './claims.js';
 import { classifyFailure, retryDelay } from './failure.js';
 import { nextSlot, type SyncInterval } from './interval.js';
-
-const HOUR = 3600_000;
 
 /** One claim's work on one account; never throws (every failure becomes a {@link Release}). */
 export type AccountWork = (claim: Claim, signal: AbortSignal) => Promise<Release>;

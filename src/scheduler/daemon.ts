@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { type ScheduledTask, schedule } from 'node-cron';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/connect.js';
+import { HOUR } from '../duration.js';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
@@ -21,8 +22,6 @@ import type { SchedulerDatabase, SyncScheduleTable } from './db-types.js';
 import { sweepArchives } from './retention.js';
 import { Scheduler, type StopOptions } from './scheduler.js';
 import { syncGauges } from './status.js';
-
-const HOUR = 3600_000;
 
 export interface DaemonOptions {
   config: Config;

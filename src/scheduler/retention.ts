@@ -1,7 +1,6 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-
-const DAY = 24 * 3600_000;
+import { DAY } from '../duration.js';
 
 /**
  * Deletes downloaded archives (`tiktok-*.zip` in the download directory) older than `retentionMs`,

@@ -3,14 +3,11 @@
  * woken early by the signed `portability.download.ready` webhook (docs/tiktok-api.md §2, §4). Each
  * Check is recorded on the request, so a sync that stops here resumes where it was.
  */
+import { HOUR, MINUTE, SECOND } from '../duration.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay } from '../tiktok/http.js';
 import type { DataRequestStatus } from '../tiktok/portability-client.js';
 import type { SyncContext, SyncOptions } from './run-sync.js';
-
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
 
 /** `ready`: Download may start; `waiting`: the call's wait is over, the next sync resumes. */
 export type WaitOutcome = 'ready' | 'expired' | 'cancelled' | 'waiting';

@@ -4,22 +4,14 @@ import { TerminalError, TransientError } from '../errors.js';
 import { type Clock, systemClock } from './clock.js';
 import { attemptSignal, networkFailure, parseRetryAfter } from './http.js';
 import { Secret } from './secret.js';
+import { TIKTOK_API_BASE_URL, TIKTOK_AUTH_BASE_URL } from './vocabulary.js';
 
-export const TIKTOK_API_BASE_URL = 'https://open.tiktokapis.com';
-export const TIKTOK_AUTH_BASE_URL = 'https://www.tiktok.com';
-
-/** The eight Data Portability scopes (docs/tiktok-api.md §0). */
-export const PORTABILITY_SCOPES = [
-  'portability.all.single',
-  'portability.all.ongoing',
-  'portability.activity.single',
-  'portability.activity.ongoing',
-  'portability.directmessages.single',
-  'portability.directmessages.ongoing',
-  'portability.postsandprofile.single',
-  'portability.postsandprofile.ongoing',
-] as const;
-export type PortabilityScope = (typeof PORTABILITY_SCOPES)[number];
+export {
+  PORTABILITY_SCOPES,
+  type PortabilityScope,
+  TIKTOK_API_BASE_URL,
+  TIKTOK_AUTH_BASE_URL,
+} from './vocabulary.js';
 
 /**
  * How the PKCE challenge is encoded. TikTok's desktop Login Kit page says hex SHA-256 of the

@@ -9,12 +9,12 @@ import { INT64_TEXT, int64, integerText, stringifyExactJson } from './json.js';
 import { TIKTOK_API_BASE_URL, TIKTOK_AUTH_BASE_URL } from './oauth.js';
 import { type RetryPolicy, type RetrySettings, withRetries } from './retry.js';
 import type { Secret } from './secret.js';
+import type { Category } from './vocabulary.js';
 
 export type { DownloadedArchive } from './download.js';
 
 export type DataFormat = 'json' | 'text';
-export const CATEGORIES = ['all_data', 'video', 'profile', 'activity', 'direct_message'] as const;
-export type Category = (typeof CATEGORIES)[number];
+export { CATEGORIES, type Category } from './vocabulary.js';
 /** Check's statuses; `downloading` means READY to download (docs/tiktok-api.md §1.3). */
 export const REQUEST_STATUSES = ['pending', 'downloading', 'expired', 'cancelled'] as const;
 export type RemoteStatus = (typeof REQUEST_STATUSES)[number];

@@ -43,3 +43,14 @@ export class Secret {
     return REDACTED;
   }
 }
+
+/**
+ * The bytes of a key written as 64 hex digits or base64 (standard or URL-safe); undefined when the
+ * text is neither. The caller checks the length.
+ */
+export function decodeKeyText(text: string): Buffer | undefined {
+  const value = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return Buffer.from(value, 'base64');
+  return undefined;
+}

@@ -1,14 +1,13 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { HOUR } from '../duration.js';
 import { ConfigError, PipelineError, TerminalError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { type Clock, systemClock } from './clock.js';
 import type { CredentialStatus, CredentialsTable, TikTokDatabase } from './db-types.js';
 import type { TokenSet } from './oauth.js';
 import type { AccessTokenSource } from './portability-client.js';
-import { Secret } from './secret.js';
-
-const HOUR = 3600_000;
+import { decodeKeyText, Secret } from './secret.js';
 
 export const ENCRYPTION_KEY_ENV = 'TIKTOK_SYNC_ENCRYPTION_KEY';
 const KEY_ADVICE = `Create one with \`openssl rand -base64 32\` and put it in ${ENCRYPTION_KEY_ENV} (keep it safe: without it the stored tokens cannot be read and every account must connect again).`;
@@ -19,10 +18,7 @@ const KEY_ADVICE = `Create one with \`openssl rand -base64 32\` and put it in ${
  */
 export function parseEncryptionKey(text: string | undefined): Buffer | undefined {
   if (text === undefined || text.trim() === '') return undefined;
-  const value = text.trim();
-  let key: Buffer | undefined;
-  if (/^[0-9a-fA-F]{64}$/.test(value)) key = Buffer.from(value, 'hex');
-  else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) key = Buffer.from(value, 'base64');
+  const key = decodeKeyText(text);
   if (key?.length !== 32) {
     throw new ConfigError(
       'encryption_key_invalid',

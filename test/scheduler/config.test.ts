@@ -119,13 +119,13 @@ describe('sync config', () => {
 
   it('names the key, the value and the expected form when a file setting is wrong', async () => {
     expect(await failure({ sync: { interval: '12 hours' } })).toMatch(
-      /key `sync\.interval` is `"12 hours"`; expected a duration such as 30s, 15m, 12h, 1d or 1h30m, or a cron expression such as "0 \*\/12 \* \* \*"\.$/,
+      /key `sync\.interval` is `"12 hours"`; expected a duration of at least 1m such as 15m, 12h, 1d or 1h30m, or a cron expression such as "0 \*\/12 \* \* \*"\.$/,
     );
     expect(await failure({ sync: { interval: '61 * * * *' } })).toMatch(
-      /key `sync\.interval` is `"61 \* \* \* \*"`; expected .* \(as cron: 61 is a invalid expression for minute\)\.$/,
+      /key `sync\.interval` is `"61 \* \* \* \*"`; expected .* \(as cron: Invalid value for minute: 61\)\.$/,
     );
     expect(await failure({ sync: { interval: '30s' } })).toMatch(
-      /key `sync\.interval` is `"30s"`; expected an interval of at least 1m/,
+      /key `sync\.interval` is `"30s"`; expected at least 1m, a duration such as 15m, 12h, 1d or 1h30m, or a cron expression/,
     );
     expect(await failure({ sync: { timezone: 'Mars/Olympus' } })).toMatch(
       /key `sync\.timezone` is `"Mars\/Olympus"`; expected an IANA time zone such as UTC or Europe\/Berlin\./,
@@ -143,7 +143,7 @@ describe('sync config', () => {
       /key `sync\.tick` is `"every minute"`; expected a node-cron expression/,
     );
     expect(await failure({ sync: { listen: 'localhost' } })).toMatch(
-      /key `sync\.listen` is `"localhost"`; expected host:port, e\.g\. 0\.0\.0\.0:8724\./,
+      /key `sync\.listen` is `"localhost"`; expected host:port, e\.g\. 127\.0\.0\.1:8724\./,
     );
     expect(await failure({ sync: { accounts: { ana: { categories: ['videos'] } } } })).toMatch(
       /key `sync\.accounts\.ana\.categories\.0` is `"videos"`; expected one of all_data, video, profile, activity, direct_message\./,
@@ -158,25 +158,25 @@ describe('sync config', () => {
       /key `sync\.intervall` is not a known setting; check its spelling and nesting\./,
     );
     expect(await failure({ sync: { retryInitial: '1h', retryMax: '10m' } })).toMatch(
-      /sync\.retryMax \(`10m`\) is shorter than sync\.retryInitial \(`1h`\)/,
+      /key `sync\.retryMax` is `"10m"`; expected at least sync\.retryInitial \(`1h`\)\./,
     );
   });
 
   it('names the variable, the value and the expected form when an environment override is wrong', async () => {
     expect(await failure({}, { TIKTOK_SYNC_INTERVAL: 'daily' })).toBe(
-      'TIKTOK_SYNC_INTERVAL is `daily`; expected a duration such as 30s, 15m, 12h, 1d or 1h30m, or a cron expression such as "0 */12 * * *".',
+      'TIKTOK_SYNC_INTERVAL (file key `sync.interval`) is `daily`; expected a duration of at least 1m such as 15m, 12h, 1d or 1h30m, or a cron expression such as "0 */12 * * *".',
     );
     expect(await failure({}, { TIKTOK_SYNC_TIMEZONE: 'Berlin' })).toBe(
-      'TIKTOK_SYNC_TIMEZONE is `Berlin`; expected an IANA time zone such as UTC or Europe/Berlin.',
+      'TIKTOK_SYNC_TIMEZONE (file key `sync.timezone`) is `Berlin`; expected an IANA time zone such as UTC or Europe/Berlin.',
     );
     expect(await failure({}, { TIKTOK_SYNC_CONCURRENCY: 'lots' })).toBe(
-      'TIKTOK_SYNC_CONCURRENCY is `lots`; expected a whole number from 1 to 256.',
+      'TIKTOK_SYNC_CONCURRENCY (file key `sync.concurrency`) is `lots`; expected a whole number from 1 to 256.',
     );
     expect(await failure({}, { TIKTOK_SYNC_JITTER: '5 minutes' })).toBe(
-      'TIKTOK_SYNC_JITTER is `5 minutes`; expected a duration such as 30s, 15m, 12h, 1d or 1h30m.',
+      'TIKTOK_SYNC_JITTER (file key `sync.jitter`) is `5 minutes`; expected a duration such as 30s, 15m, 12h, 1d or 1h30m.',
     );
     expect(await failure({}, { TIKTOK_SYNC_LISTEN: '8724' })).toBe(
-      'TIKTOK_SYNC_LISTEN is `8724`; expected host:port, e.g. 0.0.0.0:8724.',
+      'TIKTOK_SYNC_LISTEN (file key `sync.listen`) is `8724`; expected host:port, e.g. 127.0.0.1:8724.',
     );
   });
 });

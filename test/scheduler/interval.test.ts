@@ -1,6 +1,7 @@
 import { createTask } from 'node-cron';
 import { describe, expect, it } from 'vitest';
-import { nextCronMatch, nextSlot, parseDuration } from '../../src/scheduler/interval.js';
+import { parseDuration } from '../../src/duration.js';
+import { nextCronMatch, nextSlot } from '../../src/scheduler/interval.js';
 
 const HOUR = 3_600_000;
 
