@@ -15,6 +15,8 @@ import { cmdSandbox } from './cli/sandbox.js';
 import { cmdStatus } from './cli/status.js';
 import { cmdSync } from './cli/sync.js';
 import { requireEncryptionKey, requireTikTokApp } from './cli/tiktok-app.js';
+import { reportUnknownOptionsFirst } from './cli/unknown-options-first.js';
+import { packageVersion } from './cli/version.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -54,6 +56,7 @@ export async function main(
       '-c, --config <file>',
       'config file (JSON); default ./tiktok-sync.config.json, or TIKTOK_SYNC_CONFIG',
     )
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => output.out(s.trimEnd()), writeErr: (s) => output.err(s.trimEnd()) });
 
@@ -275,6 +278,8 @@ export async function main(
     logDestination: options.logDestination,
     loadConfig: () => loadConfig({ configPath: program.opts().config }),
   });
+
+  reportUnknownOptionsFirst(program);
 
   try {
     await program.parseAsync(argv);
