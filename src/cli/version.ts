@@ -7,7 +7,8 @@ const PACKAGE_NAME = 'tiktok-portability-sync';
 /**
  * The version in the project's package.json, read at run time. The file is looked for upwards from
  * this module, since it sits at a different depth in the sources (`src/cli/`) and in the build
- * (`dist/src/cli/`).
+ * (`dist/src/cli/`). A copy of the modules without the manifest (a bundle) reports `unknown`
+ * rather than failing every command.
  */
 export function packageVersion(from: string = fileURLToPath(import.meta.url)): string {
   let directory = path.dirname(from);
@@ -15,9 +16,7 @@ export function packageVersion(from: string = fileURLToPath(import.meta.url)): s
     const manifest = readManifest(path.join(directory, 'package.json'));
     if (manifest?.name === PACKAGE_NAME && typeof manifest.version === 'string') return manifest.version;
     const parent = path.dirname(directory);
-    if (parent === directory) {
-      throw new Error(`No package.json of ${PACKAGE_NAME} was found above \`${path.dirname(from)}\`.`);
-    }
+    if (parent === directory) return 'unknown';
     directory = parent;
   }
 }
