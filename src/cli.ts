@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { DestinationStream } from 'pino';
+import { registerAccountCommands } from './cli/account.js';
 import { cmdCancel } from './cli/cancel.js';
 import { configFileWarnings } from './cli/config-file-check.js';
 import { cmdConnect, preflightConnect } from './cli/connect.js';
@@ -279,6 +280,7 @@ export async function main(
     loadConfig: () => loadConfig({ configPath: program.opts().config }),
   });
 
+  registerAccountCommands(program, { output, signal: controller.signal, context });
   reportUnknownOptionsFirst(program);
 
   try {

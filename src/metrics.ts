@@ -6,6 +6,11 @@ export interface DatabaseGauges {
   inFlight: Record<string, number>;
   /** Scheduled accounts by state (see the status command). */
   accounts: Record<string, number>;
+  /**
+   * Per account name: when its latest succeeded import or sync finished, in seconds since the epoch;
+   * 0 for an account that never had one.
+   */
+  lastSuccess?: Record<string, number>;
 }
 
 /**
@@ -50,7 +55,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   let cached: DatabaseGauges | undefined;
   let pending: Promise<DatabaseGauges | undefined> | undefined;
-  // One query per scrape, shared by both gauges.
+  // One read per scrape, shared by the database gauges.
   const readDatabase = () => {
     if (!options.readDatabase) return Promise.resolve(undefined);
     pending ??= options
@@ -158,6 +163,15 @@ function databaseGauges(
     registers,
     async collect() {
       fill(this, 'state', (await read())?.accounts);
+    },
+  });
+  new Gauge({
+    name: 'tiktok_sync_last_success_timestamp_seconds',
+    help: 'When the latest succeeded import or sync of each account finished, in seconds since the epoch (0: never). Alert on time() minus this.',
+    labelNames: ['account'],
+    registers,
+    async collect() {
+      fill(this, 'account', (await read())?.lastSuccess);
     },
   });
 }

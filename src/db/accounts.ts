@@ -4,14 +4,19 @@ import type { Database } from './schema.js';
 
 const ACCOUNT_NAME = /^[\p{L}\p{N}._@-]{1,64}$/u;
 
-/** Finds the account with this name, creating it on first use. */
-export async function ensureAccount(db: Kysely<Database>, name: string): Promise<string> {
+/** Throws unless `name` can name an account. */
+export function validateAccountName(name: string): void {
   if (!ACCOUNT_NAME.test(name)) {
     throw new ConfigError(
       'account_name_invalid',
       `Account name \`${name}\` is not valid; use 1 to 64 letters, digits, dots, dashes, underscores or @.`,
     );
   }
+}
+
+/** Finds the account with this name, creating it on first use. */
+export async function ensureAccount(db: Kysely<Database>, name: string): Promise<string> {
+  validateAccountName(name);
   // Look up first: an INSERT … ON CONFLICT would burn an identity value on every import.
   const found = await db
     .selectFrom('tiktok_sync.accounts')

@@ -153,11 +153,18 @@ export async function accountSyncStatus(
   }));
 }
 
-/** Accounts by state and in-flight requests by status, for the metrics gauges. */
+/**
+ * Accounts by state, in-flight requests by status, and each account's latest success, for the
+ * metrics gauges. A reprocess is not a success here: it brings no new data from TikTok.
+ */
 export async function syncGauges(
   db: Kysely<TikTokDatabase>,
   now: number,
-): Promise<{ accounts: Record<string, number>; inFlight: Record<string, number> }> {
+): Promise<{
+  accounts: Record<string, number>;
+  inFlight: Record<string, number>;
+  lastSuccess: Record<string, number>;
+}> {
   const states = await sql<{ state: string; n: number }>`
     select ${stateExpression(new Date(now))} as state, count(*)::int as n
       from tiktok_sync.sync_schedule s
@@ -169,9 +176,17 @@ export async function syncGauges(
   const requests = await sql<{ status: string; n: number }>`
     select status, count(*)::int as n from tiktok_sync.data_requests where finished_at is null group by 1
   `.execute(db);
+  const successes = await sql<{ name: string; at: number | null }>`
+    select a.name, extract(epoch from max(r.finished_at))::float8 as at
+      from tiktok_sync.accounts a
+      left join tiktok_sync.sync_runs r
+        on r.account_id = a.account_id and r.status = 'succeeded' and r.kind in ('import', 'sync')
+     group by a.name
+  `.execute(db);
   return {
     accounts: Object.fromEntries(states.rows.map((row) => [row.state, row.n])),
     inFlight: Object.fromEntries(requests.rows.map((row) => [row.status, row.n])),
+    lastSuccess: Object.fromEntries(successes.rows.map((row) => [row.name, row.at ?? 0])),
   };
 }
 

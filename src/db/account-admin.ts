@@ -1,0 +1,182 @@
+/**
+ * Renaming and deleting accounts. An account's rows are spread over every schema, all keyed by
+ * `account_id` and referencing `tiktok_sync.accounts`, so a delete removes the dependent rows first
+ * and the account row last, in one transaction.
+ */
+import type pg from 'pg';
+import { ConfigError } from '../errors.js';
+import { DATA_SCHEMAS, TABLE_SPECS, targetTable } from '../ingest/tables.js';
+import { validateAccountName } from './accounts.js';
+
+/** The data tables outside the catalog: written by the import besides the per-section tables. */
+const OTHER_DATA_TABLES = [
+  'tiktok.profile_snapshots',
+  'tiktok_private.raw_sections',
+  'tiktok_private.refused_records',
+] as const;
+
+/** Bookkeeping that belongs to one account, in the order it is deleted (the account row last). */
+const BOOKKEEPING_TABLES = [
+  'tiktok_sync.webhook_events',
+  'tiktok_sync.data_requests',
+  'tiktok_sync.credentials',
+  'tiktok_sync.sync_schedule',
+  'tiktok_sync.archives',
+  'tiktok_sync.sync_runs',
+] as const;
+
+/** Every table that holds rows of an account besides `tiktok_sync.accounts`, in delete order. */
+export const ACCOUNT_TABLES: readonly string[] = [
+  ...Object.values(TABLE_SPECS)
+    .filter((spec) => DATA_SCHEMAS.includes(spec.schema))
+    .map(targetTable)
+    .sort(),
+  ...OTHER_DATA_TABLES,
+  ...BOOKKEEPING_TABLES,
+];
+
+export interface AccountRow {
+  accountId: string;
+  name: string;
+}
+
+/** A pool or a checked-out client. */
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+export async function findAccountByName(db: Queryable, name: string): Promise<AccountRow | undefined> {
+  const { rows } = await db.query<{ account_id: string; name: string }>(
+    'select account_id::text, name from tiktok_sync.accounts where name = $1',
+    [name],
+  );
+  return rows[0] && { accountId: rows[0].account_id, name: rows[0].name };
+}
+
+export function unknownAccount(name: string): ConfigError {
+  return new ConfigError(
+    'account_unknown',
+    `There is no account named \`${name}\`; \`tiktok-sync status\` lists the accounts.`,
+  );
+}
+
+/** Renames an account. Its rows keep their `account_id`, so nothing else changes. */
+export async function renameAccount(pool: pg.Pool, from: string, to: string): Promise<AccountRow> {
+  validateAccountName(to);
+  try {
+    const { rows } = await pool.query<{ account_id: string }>(
+      'update tiktok_sync.accounts set name = $2 where name = $1 returning account_id::text',
+      [from, to],
+    );
+    if (!rows[0]) throw unknownAccount(from);
+    return { accountId: rows[0].account_id, name: to };
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') {
+      throw new ConfigError(
+        'account_name_taken',
+        `There is an account named \`${to}\` already; pick another name, or delete that account first.`,
+      );
+    }
+    throw error;
+  }
+}
+
+export interface DeletedAccount extends AccountRow {
+  /** Rows deleted per table, for the tables that had any (the account row not counted). */
+  rows: Record<string, number>;
+}
+
+/**
+ * Deletes an account and every row that has its `account_id`, in one transaction. Refuses while a
+ * daemon holds a live lease on it (`now` is compared with the lease's expiry), since that daemon
+ * would go on writing rows of the account. The account row is locked first, so an import in progress
+ * finishes before the delete and a later one fails instead of writing rows of a deleted account.
+ */
+export async function deleteAccount(pool: pg.Pool, name: string, now: number): Promise<DeletedAccount> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const { rows: found } = await client.query<{ account_id: string }>(
+      'select account_id::text from tiktok_sync.accounts where name = $1 for update',
+      [name],
+    );
+    const accountId = found[0]?.account_id;
+    if (!accountId) throw unknownAccount(name);
+    const { rows: leases } = await client.query<{ lease_owner: string; lease_expires_at: Date }>(
+      `select lease_owner, lease_expires_at from tiktok_sync.sync_schedule
+        where account_id = $1 and lease_owner is not null and lease_expires_at > $2
+          for update`,
+      [accountId, new Date(now)],
+    );
+    const lease = leases[0];
+    if (lease) {
+      throw new ConfigError(
+        'account_busy',
+        `Account \`${name}\` is being synced by daemon \`${lease.lease_owner}\` (lease until ${lease.lease_expires_at.toISOString()}); nothing was deleted. Pause it in the config file or stop that daemon, then try again.`,
+      );
+    }
+    const rows: Record<string, number> = {};
+    for (const table of ACCOUNT_TABLES) {
+      const result = await client.query(`delete from ${table} where account_id = $1`, [accountId]);
+      if (result.rowCount) rows[table] = result.rowCount;
+    }
+    await client.query('delete from tiktok_sync.accounts where account_id = $1', [accountId]);
+    await client.query('commit');
+    return { accountId, name, rows };
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+export type SyncNowResult =
+  | { kind: 'scheduled'; account: AccountRow; previousDueAt: Date }
+  | { kind: 'not_connected' | 'not_scheduled'; account: AccountRow }
+  | { kind: 'paused' | 'stopped' | 'complete'; account: AccountRow };
+
+/**
+ * Makes an account due at `now` (never later than it was), so that a running daemon claims it at its
+ * next tick; a retry backoff is cleared too, since someone asked for it. Paused, stopped and complete
+ * accounts are left as they are, and the result says why.
+ */
+export async function syncAccountNow(pool: pg.Pool, name: string, now: number): Promise<SyncNowResult> {
+  const account = await findAccountByName(pool, name);
+  if (!account) throw unknownAccount(name);
+  const at = new Date(now);
+  const { rows } = await pool.query<{
+    previous_due_at: Date;
+    paused: boolean;
+    stopped: boolean;
+    complete: boolean;
+    connected: boolean;
+  }>(
+    `with target as (
+       select s.account_id, s.next_due_at as previous_due_at, s.paused, s.stopped_at is not null as stopped,
+              s.complete, c.status = 'active' as connected
+         from tiktok_sync.sync_schedule s
+         left join tiktok_sync.credentials c on c.account_id = s.account_id
+        where s.account_id = $1
+          for update of s
+     ), updated as (
+       update tiktok_sync.sync_schedule s
+          set next_due_at = least(s.next_due_at, $2), backoff_until = null, updated_at = $2
+         from target t
+        where s.account_id = t.account_id and not t.paused and not t.stopped and not t.complete
+          and t.connected
+     )
+     select previous_due_at, paused, stopped, complete, coalesce(connected, false) as connected from target`,
+    [account.accountId, at],
+  );
+  const row = rows[0];
+  if (!row) {
+    const { rows: grants } = await pool.query('select 1 from tiktok_sync.credentials where account_id = $1', [
+      account.accountId,
+    ]);
+    return { kind: grants.length > 0 ? 'not_scheduled' : 'not_connected', account };
+  }
+  if (!row.connected) return { kind: 'not_connected', account };
+  if (row.paused) return { kind: 'paused', account };
+  if (row.stopped) return { kind: 'stopped', account };
+  if (row.complete) return { kind: 'complete', account };
+  return { kind: 'scheduled', account, previousDueAt: row.previous_due_at };
+}
