@@ -20,11 +20,10 @@
 import { sql } from 'kysely';
 import type pg from 'pg';
 import type { KeptArchivesConfig } from '../config.js';
-import type { DatabaseHandle } from '../db/connect.js';
 import type { TableCounts, WarningSummary } from '../db/schema.js';
 import { ArchiveError, coerceError, StageFailedError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { type ArchiveLimits, openArchive } from './archive.js';
+import { openArchive } from './archive.js';
+import type { ImportContext } from './import-archive.js';
 import { keptArchives } from './kept-archives.js';
 import { emptyCounts, mergeRefused, mergeTable, reconcileTable, refusedValue } from './merge.js';
 import {
@@ -38,13 +37,10 @@ import {
 import { Stager, stageEvents } from './stage.js';
 import { stageTable, TABLE_SPECS, type TableSpec, targetTable } from './tables.js';
 
-export interface ReprocessContext {
-  readonly database: DatabaseHandle;
-  readonly logger: Logger;
-  readonly limits: ArchiveLimits;
+/** An import's context (import-archive.ts) with the kept archives required: reprocess reads nothing else. */
+export type ReprocessContext = Pick<ImportContext, 'database' | 'logger' | 'limits' | 'signal'> & {
   readonly kept: KeptArchivesConfig;
-  readonly signal?: AbortSignal | undefined;
-}
+};
 
 export interface ReprocessResult {
   accountId: string;
