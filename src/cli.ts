@@ -66,7 +66,11 @@ export async function main(
     for (const warning of configFileWarnings({ configPath: program.opts().config }))
       output.err(`warning: ${warning}`);
     // One-shot commands print their own outcome; LOG_LEVEL=info shows the log lines too.
-    const logger = createLogger({ level: config.logLevel ?? 'error', destination: options.logDestination });
+    const logger = createLogger({
+      level: config.logLevel ?? 'error',
+      format: config.logFormat,
+      destination: options.logDestination,
+    });
     return { config, logger };
   };
 

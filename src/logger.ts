@@ -1,8 +1,11 @@
 import { pino } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
- * The logger every module receives (never a global). JSON lines on stderr; secrets are redacted by
- * key wherever they appear in a logged object, so a token never reaches a log line by accident.
+ * The logger every module receives (never a global). Lines on stderr: readable (pino-pretty) when
+ * stderr is a terminal, JSON lines otherwise, for log collectors. Secrets are redacted by key
+ * wherever they appear in a logged object, before either format, so a token never reaches a log
+ * line by accident.
  */
 export type Logger = pino.Logger;
 
@@ -23,11 +26,36 @@ export const REDACTED_KEYS = [
 
 export interface CreateLoggerOptions {
   level: string;
+  /** `auto`: readable on a terminal, JSON otherwise. A given destination gets JSON unless `pretty`. */
+  format?: LogFormat | undefined;
   /** Where lines go; stderr by default so stdout stays for command output. */
-  destination?: pino.DestinationStream;
+  destination?: pino.DestinationStream | undefined;
+  /** Whether stderr is a terminal; `process.stderr.isTTY` by default. */
+  isTerminal?: boolean | undefined;
 }
 
-export function createLogger({ level, destination }: CreateLoggerOptions): Logger {
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** Whether lines are written for people (pino-pretty) rather than as JSON. */
+export function readableLogs(
+  options: Pick<CreateLoggerOptions, 'format' | 'destination' | 'isTerminal'>,
+): boolean {
+  const format = options.format ?? 'auto';
+  if (format !== 'auto') return format === 'pretty';
+  return options.destination === undefined && (options.isTerminal ?? process.stderr.isTTY === true);
+}
+
+export function createLogger(options: CreateLoggerOptions): Logger {
+  const { level, destination } = options;
+  const stream = readableLogs(options)
+    ? pretty({
+        destination: destination ?? 2,
+        sync: true,
+        colorize: destination === undefined && process.stderr.isTTY === true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname',
+      })
+    : (destination ?? pino.destination({ fd: 2, sync: true }));
   return pino(
     {
       level,
@@ -42,7 +70,7 @@ export function createLogger({ level, destination }: CreateLoggerOptions): Logge
       },
       serializers: { err: pino.stdSerializers.err },
     },
-    destination ?? pino.destination({ fd: 2, sync: true }),
+    stream,
   );
 }
 

@@ -30,7 +30,7 @@ export interface RunOptions {
   /** `host:port` for /healthz, /metrics and the webhook (overrides `sync.listen`). */
   listen?: string | undefined;
   concurrency?: number | undefined;
-  /** Default: JSON lines on stderr at `logLevel` (info unless configured). */
+  /** Default: lines on stderr at `logLevel` (info unless configured), in `logFormat`. */
   logger?: Logger | undefined;
 }
 
@@ -55,7 +55,7 @@ export function registerRunCommand(program: Command, deps: RunCommandDeps): void
         const config = deps.loadConfig();
         // The daemon logs what it does; `--once` prints a status table and only logs problems.
         const level = config.logLevel ?? (options.once ? 'warn' : 'info');
-        const logger = createLogger({ level, destination: deps.logDestination });
+        const logger = createLogger({ level, format: config.logFormat, destination: deps.logDestination });
         await runDaemon(config, deps.output, deps.signal, { ...options, logger });
       },
     );
@@ -82,7 +82,8 @@ export async function runDaemon(
     : loaded;
   requireTikTokApp(config);
   requireEncryptionKey(config);
-  const logger = options.logger ?? createLogger({ level: config.logLevel ?? 'info' });
+  const logger =
+    options.logger ?? createLogger({ level: config.logLevel ?? 'info', format: config.logFormat });
   const base = await openDatabase(config, logger);
   let daemon: Daemon | undefined;
   const database = daemonDatabase(base, config, config.sync.concurrency + 4);

@@ -26,6 +26,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'TIKTOK_SYNC_EMBEDDED_PORT', key: 'embeddedPort', read: number },
   { name: 'TIKTOK_SYNC_KEEP_ARCHIVES', key: 'archive.keep', read: keep },
   { name: 'LOG_LEVEL', key: 'logLevel', read: lower },
+  { name: 'LOG_FORMAT', key: 'logFormat', read: lower },
   { name: 'TIKTOK_CLIENT_KEY', key: 'tiktok.clientKey' },
   { name: 'TIKTOK_CLIENT_SECRET', key: 'tiktok.clientSecret' },
   { name: 'TIKTOK_API_BASE_URL', key: 'tiktok.apiBaseUrl' },

@@ -2,9 +2,10 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { looksLikeCron } from '../cron.js';
-import { DAY, HOUR, MINUTE, parseDuration, SECOND } from '../duration.js';
+import { parseDuration, SECOND } from '../duration.js';
 import { ConfigError } from '../errors.js';
 import { decodeKeyText, Secret } from '../tiktok/secret.js';
+import { DEFAULTS as D } from './defaults.js';
 import { type EnvSetting, environmentLayer, LIBPQ_VARS, mergeLayers } from './env.js';
 import { type FileConfig, fileSchema, SECRET_KEYS } from './schema.js';
 import type {
@@ -15,9 +16,6 @@ import type {
   SyncInterval,
   TikTokConfig,
 } from './types.js';
-
-const MIB = 1024 * 1024;
-const GIB = 1024 * MIB;
 
 export interface LoadConfigOptions {
   /** Path given with `--config`; otherwise `TIKTOK_SYNC_CONFIG`, then `./tiktok-sync.config.json` if present. */
@@ -54,25 +52,26 @@ function resolve(file: FileConfig, env: NodeJS.ProcessEnv, cwd: string, urlFromE
   } else if (libpq.length > 0) {
     database = { kind: 'external', connectionString: undefined, source: libpq.join(', ') };
   } else {
-    database = { kind: 'embedded', port: file.embeddedPort ?? 54329 };
+    database = { kind: 'embedded', port: file.embeddedPort ?? D.embeddedPort };
   }
-  const dataDir = path.resolve(cwd, file.dataDir ?? '.tiktok-sync');
+  const dataDir = path.resolve(cwd, file.dataDir ?? D.dataDir);
   const archive = file.archive ?? {};
   return {
     dataDir,
     database,
     archive: {
-      maxUncompressedBytes: archive.maxUncompressedBytes ?? 16 * GIB,
-      maxCompressionRatio: archive.maxCompressionRatio ?? 200,
-      maxEntries: archive.maxEntries ?? 20_000,
-      retentionMs: duration(archive.retention, 0),
-      quarantineDir: path.resolve(dataDir, archive.quarantineDir ?? 'quarantine'),
+      maxUncompressedBytes: archive.maxUncompressedBytes ?? D['archive.maxUncompressedBytes'],
+      maxCompressionRatio: archive.maxCompressionRatio ?? D['archive.maxCompressionRatio'],
+      maxEntries: archive.maxEntries ?? D['archive.maxEntries'],
+      retentionMs: duration(archive.retention ?? D['archive.retention']),
+      quarantineDir: path.resolve(dataDir, archive.quarantineDir ?? D['archive.quarantineDir']),
       kept: {
-        keep: archive.keep ?? 'all',
-        dir: path.resolve(dataDir, archive.keptDir ?? 'archives'),
+        keep: archive.keep ?? D['archive.keep'],
+        dir: path.resolve(dataDir, archive.keptDir ?? D['archive.keptDir']),
       },
     },
     logLevel: file.logLevel,
+    logFormat: file.logFormat ?? D.logFormat,
     tiktok: tiktokConfig(file.tiktok ?? {}, dataDir),
     sync: syncConfig(file.sync ?? {}, file.tiktok?.webhookListen),
   };
@@ -83,28 +82,28 @@ function tiktokConfig(file: NonNullable<FileConfig['tiktok']>, dataDir: string):
   return {
     clientKey: file.clientKey,
     clientSecret: file.clientSecret ? new Secret(file.clientSecret) : undefined,
-    apiBaseUrl: base(file.apiBaseUrl ?? 'https://open.tiktokapis.com'),
-    authBaseUrl: base(file.authBaseUrl ?? 'https://www.tiktok.com'),
-    redirectUri: file.redirectUri ?? 'http://127.0.0.1:8723/callback/',
-    pkceEncoding: file.pkceEncoding ?? 'hex',
-    scopes: file.scopes ?? ['portability.all.ongoing'],
-    dataFormat: file.dataFormat ?? 'json',
+    apiBaseUrl: base(file.apiBaseUrl ?? D['tiktok.apiBaseUrl']),
+    authBaseUrl: base(file.authBaseUrl ?? D['tiktok.authBaseUrl']),
+    redirectUri: file.redirectUri ?? D['tiktok.redirectUri'],
+    pkceEncoding: file.pkceEncoding ?? D['tiktok.pkceEncoding'],
+    scopes: file.scopes ?? [...D['tiktok.scopes']],
+    dataFormat: file.dataFormat ?? D['tiktok.dataFormat'],
     encryptionKey: file.encryptionKey ? decodeKeyText(file.encryptionKey) : undefined,
-    webhook: { listen: file.webhookListen, path: file.webhookPath ?? '/webhooks/tiktok' },
+    webhook: { listen: file.webhookListen, path: file.webhookPath ?? D['tiktok.webhookPath'] },
     download: {
-      maxBytes: file.downloadMaxBytes ?? 8 * GIB,
-      directory: path.resolve(dataDir, file.downloadDir ?? 'downloads'),
+      maxBytes: file.downloadMaxBytes ?? D['tiktok.downloadMaxBytes'],
+      directory: path.resolve(dataDir, file.downloadDir ?? D['tiktok.downloadDir']),
     },
     poll: {
-      initialMs: (file.pollInitialSeconds ?? 10) * SECOND,
-      maxMs: (file.pollMaxSeconds ?? 15 * 60) * SECOND,
-      waitMs: (file.waitSeconds ?? 60 * 60) * SECOND,
+      initialMs: (file.pollInitialSeconds ?? D['tiktok.pollInitialSeconds']) * SECOND,
+      maxMs: (file.pollMaxSeconds ?? D['tiktok.pollMaxSeconds']) * SECOND,
+      waitMs: (file.waitSeconds ?? D['tiktok.waitSeconds']) * SECOND,
     },
   };
 }
 
 function syncConfig(file: NonNullable<FileConfig['sync']>, webhookListen: string | undefined): SyncConfig {
-  const timezone = file.timezone ?? 'UTC';
+  const timezone = file.timezone ?? D['sync.timezone'];
   const interval = (text: string): SyncInterval =>
     looksLikeCron(text)
       ? { kind: 'cron', expression: text.trim(), timezone, text: text.trim() }
@@ -119,26 +118,29 @@ function syncConfig(file: NonNullable<FileConfig['sync']>, webhookListen: string
     };
   }
   return {
-    interval: interval(file.interval ?? '24h'),
+    interval: interval(file.interval ?? D['sync.interval']),
     timezone,
-    jitterMs: duration(file.jitter, 10 * MINUTE),
-    tick: file.tick ?? '*/30 * * * * *',
-    concurrency: file.concurrency ?? 4,
-    leaseMs: duration(file.lease, 5 * MINUTE),
-    pendingLimitMs: duration(file.pendingLimit, 3 * DAY),
-    checkWaitMs: duration(file.checkWait, 0),
-    retry: { initialMs: duration(file.retryInitial, MINUTE), maxMs: duration(file.retryMax, 6 * HOUR) },
-    shutdownGraceMs: duration(file.shutdownGrace, 20 * SECOND),
-    shutdownTimeoutMs: duration(file.shutdownTimeout, 30 * SECOND),
-    listen: file.listen ?? webhookListen ?? '127.0.0.1:8724',
+    jitterMs: duration(file.jitter ?? D['sync.jitter']),
+    tick: file.tick ?? D['sync.tick'],
+    concurrency: file.concurrency ?? D['sync.concurrency'],
+    leaseMs: duration(file.lease ?? D['sync.lease']),
+    pendingLimitMs: duration(file.pendingLimit ?? D['sync.pendingLimit']),
+    checkWaitMs: duration(file.checkWait ?? D['sync.checkWait']),
+    retry: {
+      initialMs: duration(file.retryInitial ?? D['sync.retryInitial']),
+      maxMs: duration(file.retryMax ?? D['sync.retryMax']),
+    },
+    shutdownGraceMs: duration(file.shutdownGrace ?? D['sync.shutdownGrace']),
+    shutdownTimeoutMs: duration(file.shutdownTimeout ?? D['sync.shutdownTimeout']),
+    listen: file.listen ?? webhookListen ?? D['sync.listen'],
     owner: file.owner,
     accounts,
   };
 }
 
-/** A duration the schema has checked, or the default. */
-function duration(text: string | undefined, fallback: number): number {
-  return text === undefined ? fallback : parseDuration(text)!;
+/** A duration the schema has checked (or a default), in ms. */
+function duration(text: string): number {
+  return parseDuration(text)!;
 }
 
 function readConfigFile(

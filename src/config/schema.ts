@@ -3,6 +3,7 @@ import { cronProblem, isTimezone, looksLikeCron, tickProblem } from '../cron.js'
 import { DURATION_FORM, MINUTE, parseDuration, SECOND } from '../duration.js';
 import { decodeKeyText } from '../tiktok/secret.js';
 import { CATEGORIES, PORTABILITY_SCOPES } from '../tiktok/vocabulary.js';
+import { DEFAULTS } from './defaults.js';
 
 /**
  * The config file's shape, and what the environment is mapped onto before one parse validates both
@@ -154,6 +155,7 @@ const encryptionKey = z
 const KEEP_FORM = 'expected "all", "none" or the number of archives to keep per account (1 or more)';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 export const DATA_FORMATS = ['json', 'text'] as const;
 
 const accountSyncSchema = z
@@ -202,13 +204,13 @@ const syncSchema = z
   })
   .strict()
   .superRefine((sync, ctx) => {
-    const initial = parseDuration(sync.retryInitial ?? '1m');
+    const initial = parseDuration(sync.retryInitial ?? DEFAULTS['sync.retryInitial']);
     const max = sync.retryMax === undefined ? undefined : parseDuration(sync.retryMax);
     if (initial !== undefined && max !== undefined && max < initial)
       ctx.addIssue({
         code: 'custom',
         path: ['retryMax'],
-        message: `expected at least sync.retryInitial (\`${sync.retryInitial ?? '1m'}\`)`,
+        message: `expected at least sync.retryInitial (\`${sync.retryInitial ?? DEFAULTS['sync.retryInitial']}\`)`,
       });
   });
 
@@ -241,8 +243,13 @@ export const fileSchema = z
         keptDir: text('where kept archives are stored').optional(),
       })
       .strict()
+      .describe('archive limits, quarantine, retention of downloads and kept archives')
       .optional(),
     logLevel: oneOf(LOG_LEVELS, 'log level').optional(),
+    logFormat: oneOf(
+      LOG_FORMATS,
+      'log lines: readable on a terminal and JSON otherwise (`auto`), or always one of them',
+    ).optional(),
     tiktok: z
       .object({
         clientKey: text('client key of the TikTok app').optional(),
@@ -273,8 +280,9 @@ export const fileSchema = z
         waitSeconds: positiveNumber('how long `sync` waits for an export, in seconds', false).optional(),
       })
       .strict()
+      .describe('the TikTok app, its API and the downloads')
       .optional(),
-    sync: syncSchema.optional(),
+    sync: syncSchema.describe('the daemon: schedule, concurrency, leases, its HTTP server').optional(),
   })
   .strict();
 

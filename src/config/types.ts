@@ -29,6 +29,7 @@ export interface Config {
   readonly sync: SyncConfig;
   /** Unset means: the command decides (quiet one-shot commands, informative daemon). */
   readonly logLevel: LogLevel | undefined;
+  readonly logFormat: LogFormat;
 }
 
 /** `all`, `none`, or the last N archives of each account (N ≥ 1). */
@@ -41,6 +42,7 @@ export interface KeptArchivesConfig {
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 /** The TikTok app (or the sandbox standing in for it) and how syncs talk to it. */
 export interface TikTokConfig {
