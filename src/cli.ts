@@ -85,6 +85,11 @@ export async function main(
     )
     .requiredOption('-a, --account <name>', 'the account the export belongs to (created on first use)')
     .option('--force', 'merge the export even if it is the one last imported for the account')
+    .option('--member <path>', 'the export to read when the archive holds several (as the error lists them)')
+    .option(
+      '--accept-removals',
+      'store the export even when it would mark many stored records removed or empty them (the removal guard)',
+    )
     .addHelpText(
       'after',
       [
@@ -96,10 +101,17 @@ export async function main(
         'Following_2.txt …) is read as one section, in part order.',
       ].join('\n'),
     )
-    .action(async (input: string, options: { account: string; force?: boolean }) => {
-      const { config, logger } = context();
-      await withDatabase(config, logger, controller.signal, (ctx) => cmdImport(ctx, output, input, options));
-    });
+    .action(
+      async (
+        input: string,
+        options: { account: string; force?: boolean; member?: string; acceptRemovals?: boolean },
+      ) => {
+        const { config, logger } = context();
+        await withDatabase(config, logger, controller.signal, (ctx) =>
+          cmdImport(ctx, output, input, options),
+        );
+      },
+    );
 
   program
     .command('reprocess')
@@ -113,7 +125,7 @@ export async function main(
         '',
         'Imported archives are kept in <dataDir>/archives (archive.keep: all, none or',
         'the last N per account; TIKTOK_SYNC_KEEP_ARCHIVES). Reprocess replays them in',
-        'the order they were first imported into shadow tables, then writes only the',
+        'the order TikTok made them into shadow tables, then writes only the',
         'differences: after an upgrade, a newly read section fills from every kept',
         'archive, removals included; with unchanged parsers nothing is written.',
       ].join('\n'),
@@ -185,8 +197,12 @@ export async function main(
     .requiredOption('-a, --account <name>', 'a connected account')
     .option('--once', 'one full sync, then exit (required: continuous syncing is not part of this command)')
     .option('--resume', 'only continue the data request in flight; never make a new one')
+    .option('--accept-removals', 'store the export even when the removal guard would hold it back')
     .action(
-      async (commandOptions: { account: string; once?: boolean; resume?: boolean }, command: Command) => {
+      async (
+        commandOptions: { account: string; once?: boolean; resume?: boolean; acceptRemovals?: boolean },
+        command: Command,
+      ) => {
         if (!commandOptions.once) {
           command.error(
             'error: `sync` runs one sync and needs --once, e.g. `tiktok-sync sync --account me --once`.',

@@ -158,7 +158,7 @@ function databaseGauges(
   });
   new Gauge({
     name: 'tiktok_sync_accounts',
-    help: 'Scheduled accounts in the database by state (active, waiting, downloading, importing, retrying, needs_consent, paused, stopped, complete).',
+    help: 'Scheduled accounts in the database by state (active, waiting, downloading, importing, retrying, needs_consent, paused, needs_attention, stopped, complete).',
     labelNames: ['state'],
     registers,
     async collect() {

@@ -39,6 +39,7 @@ export function importContextFor(
     signal,
     quarantineDir: config.archive.quarantineDir,
     kept: config.archive.kept,
+    guard: config.archive.guard,
   };
 }
 

@@ -6,9 +6,20 @@ import { importContextFor } from '../services.js';
 import type { CommandContext } from './context.js';
 import { formatCounts, type Output } from './output.js';
 
+/** How the export time was told, in words. */
+const EXPORT_TIME_WORDS = {
+  collect_time: "TikTok's collect_time",
+  apply_time: "TikTok's apply_time",
+  file_name: 'from the file name',
+  member_times: "from the files' times in the zip",
+  import_time: 'unknown; taken as now',
+} as const;
+
 export interface ImportCommandOptions {
   account: string;
   force?: boolean | undefined;
+  member?: string | undefined;
+  acceptRemovals?: boolean | undefined;
 }
 
 /**
@@ -28,7 +39,14 @@ export async function cmdImport(
   try {
     result = await importArchive(
       importContextFor(context.config, context.database, context.logger, context.signal),
-      { accountName: options.account, zipPath, onProgress: progress.update, force: options.force },
+      {
+        accountName: options.account,
+        zipPath,
+        onProgress: progress.update,
+        force: options.force,
+        member: options.member,
+        acceptRemovals: options.acceptRemovals,
+      },
     );
   } finally {
     progress.stop();
@@ -45,6 +63,12 @@ export async function cmdImport(
     `Imported ${name} for account \`${options.account}\` ` +
       `(${result.info.format.toUpperCase()}, ${result.info.era} layout, ${result.records.toLocaleString('en')} records)` +
       `${result.newArchive ? '' : '; this exact archive had been imported before'}.`,
+  );
+  output.out(
+    `TikTok made it ${result.exportedAt.toISOString()} (${EXPORT_TIME_WORDS[result.exportedAtSource]})` +
+      (result.older
+        ? '; a newer export of this account is stored already, so it only added what was never seen.'
+        : '.'),
   );
   output.out();
   output.out(formatCounts(result.counts));

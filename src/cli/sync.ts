@@ -28,6 +28,8 @@ export interface SyncOnceOptions {
   resume: boolean;
   dataFormat: DataFormat;
   poll: { initialMs: number; maxMs: number; waitMs: number };
+  /** Store the export even when the removal guard would hold it back. */
+  acceptRemovals?: boolean | undefined;
 }
 
 export type ImportedSync = Extract<SyncResult, { state: 'imported' }>;
@@ -75,6 +77,7 @@ export async function syncOnce(
       runSync(context, {
         accountId: account.accountId,
         accountName: account.name,
+        acceptRemovals: options.acceptRemovals,
         dataFormat: options.dataFormat,
         pollInitialMs: options.poll.initialMs,
         pollMaxMs: options.poll.maxMs,
@@ -120,6 +123,7 @@ export interface SyncCommandOptions {
   account: string;
   once?: boolean;
   resume?: boolean;
+  acceptRemovals?: boolean;
 }
 
 /** `tiktok-sync sync --account <name> --once [--resume]`. */
@@ -153,7 +157,12 @@ export async function cmdSync(
     await syncOnce(
       { services, signal: context.signal, output, notifier: webhooks ? notifier : undefined },
       account,
-      { resume: options.resume ?? false, dataFormat: config.tiktok.dataFormat, poll: config.tiktok.poll },
+      {
+        resume: options.resume ?? false,
+        dataFormat: config.tiktok.dataFormat,
+        poll: config.tiktok.poll,
+        acceptRemovals: options.acceptRemovals ?? config.sync.accounts[account.name]?.acceptRemovals,
+      },
     );
   } finally {
     await webhooks?.close();

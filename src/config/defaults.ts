@@ -17,6 +17,8 @@ export const DEFAULTS = {
   'archive.quarantineDir': 'quarantine',
   'archive.keep': 'all',
   'archive.keptDir': 'archives',
+  'archive.maxRemovedShare': 0.5,
+  'archive.guardMinRecords': 10,
   'tiktok.apiBaseUrl': 'https://open.tiktokapis.com',
   'tiktok.authBaseUrl': 'https://www.tiktok.com',
   'tiktok.redirectUri': 'http://127.0.0.1:8723/callback/',

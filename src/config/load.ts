@@ -69,6 +69,10 @@ function resolve(file: FileConfig, env: NodeJS.ProcessEnv, cwd: string, urlFromE
         keep: archive.keep ?? D['archive.keep'],
         dir: path.resolve(dataDir, archive.keptDir ?? D['archive.keptDir']),
       },
+      guard: {
+        maxRemovedShare: archive.maxRemovedShare ?? D['archive.maxRemovedShare'],
+        minRecords: archive.guardMinRecords ?? D['archive.guardMinRecords'],
+      },
     },
     logLevel: file.logLevel,
     logFormat: file.logFormat ?? D.logFormat,
@@ -115,6 +119,7 @@ function syncConfig(file: NonNullable<FileConfig['sync']>, webhookListen: string
       ...(override.categories ? { categories: [...new Set(override.categories)] } : {}),
       ...(override.dataFormat ? { dataFormat: override.dataFormat } : {}),
       ...(override.paused !== undefined ? { paused: override.paused } : {}),
+      ...(override.acceptRemovals !== undefined ? { acceptRemovals: override.acceptRemovals } : {}),
     };
   }
   return {

@@ -32,6 +32,7 @@ const DEFAULT_WORDS: Record<string, string> = {
   'sync.accounts.<name>.categories': 'what the granted scopes allow',
   'sync.accounts.<name>.dataFormat': '`tiktok.dataFormat`',
   'sync.accounts.<name>.paused': '`false`',
+  'sync.accounts.<name>.acceptRemovals': '`false`',
 };
 
 const GIB = 1024 ** 3;

@@ -173,6 +173,10 @@ const accountSyncSchema = z
       .boolean({ error: 'expected true or false' })
       .describe('true: the daemon does not sync this account')
       .optional(),
+    acceptRemovals: z
+      .boolean({ error: 'expected true or false' })
+      .describe('true: store this account’s exports even when the removal guard would hold them back')
+      .optional(),
   })
   .strict();
 
@@ -241,6 +245,19 @@ export const fileSchema = z
           .describe('imported archives kept for `reprocess`: all, none, or the last N per account')
           .optional(),
         keptDir: text('where kept archives are stored').optional(),
+        maxRemovedShare: z
+          .number({ error: 'expected a number from 0 to 1' })
+          .min(0, { error: 'expected a number from 0 to 1' })
+          .max(1, { error: 'expected a number from 0 to 1' })
+          .describe(
+            'share of a section’s records an export may mark removed before the import is held back (removal guard)',
+          )
+          .optional(),
+        guardMinRecords: wholeNumber(
+          0,
+          Number.MAX_SAFE_INTEGER,
+          'sections with fewer records are not held back for their removals',
+        ).optional(),
       })
       .strict()
       .describe('archive limits, quarantine, retention of downloads and kept archives')

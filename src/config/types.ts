@@ -23,6 +23,8 @@ export interface Config {
     readonly quarantineDir: string;
     /** Which imported archives are kept for `tiktok-sync reprocess`, and where. */
     readonly kept: KeptArchivesConfig;
+    /** How much an export may remove before it is held back (src/ingest/removal-guard.ts). */
+    readonly guard: { readonly maxRemovedShare: number; readonly minRecords: number };
   };
   readonly tiktok: TikTokConfig;
   /** The daemon (`tiktok-sync run`): when accounts are synced, how many at once, and how work is shared. */
@@ -101,6 +103,8 @@ export interface AccountSyncConfig {
   readonly categories?: readonly Category[];
   readonly dataFormat?: 'json' | 'text';
   readonly paused?: boolean;
+  /** Store this account's exports even when the removal guard would hold them back. */
+  readonly acceptRemovals?: boolean;
 }
 
 export type DatabaseConfig =

@@ -31,7 +31,17 @@ export interface ArchivesTable {
   imported_at: Generated<Date>;
   kept_path: string | null;
   kept_at: Date | null;
+  exported_at: Date;
+  exported_at_source: ExportTimeSource;
+  present_parts: ColumnType<PresentParts | null, string | null, string | null>;
+  export_root: string | null;
 }
+
+/** Where an archive's export time comes from, most trusted first (src/ingest/export-order.ts). */
+export type ExportTimeSource = 'collect_time' | 'apply_time' | 'file_name' | 'member_times' | 'import_time';
+
+/** The sections an export held, even when empty: table → parts, and `raw_sections` → paths. */
+export type PresentParts = Record<string, string[]>;
 
 export type RunStatus = 'running' | 'succeeded' | 'failed';
 

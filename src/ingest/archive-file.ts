@@ -29,7 +29,7 @@ export async function openFileArchive(
     );
   }
   const member = fileMember(path.basename(file), file, kind, size, `\`${file}\``);
-  return new MemberArchive([member], [], options);
+  return new MemberArchive([member], [], options, undefined, file);
 }
 
 /**

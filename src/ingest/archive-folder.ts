@@ -160,5 +160,5 @@ export async function openFolderArchive(
   const members = files.map((f) =>
     fileMember(f.name, f.path, f.kind, f.size, `\`${f.name}\` in \`${folder}\``),
   );
-  return new MemberArchive(members, warnings, options);
+  return new MemberArchive(members, warnings, options, undefined, folder);
 }

@@ -11,6 +11,7 @@ import { detectEra, detectTxtEra } from '../parsers/sections.js';
 import { parseTxtExportBatches } from '../parsers/txt-export.js';
 import { txtPart } from '../parsers/txt-parts.js';
 import type { ExportArchive, ReadArchiveOptions } from './archive.js';
+import { type ExportRoot, selectExport } from './export-roots.js';
 
 export type MemberKind = 'json' | 'txt' | 'other';
 
@@ -73,6 +74,8 @@ export interface ArchiveMember {
   readonly size: number;
   /** Its share of the progress total: its compressed size in a zip, its size in a folder. */
   readonly progressBytes: number;
+  /** When the file was last written, as the archive says (zip entries); not known for folders. */
+  readonly modified?: Date | undefined;
   /**
    * Its bytes. `readBefore` is what earlier members gave (for the limit on the total); `onBytes`
    * is told the bytes of this member read so far.
@@ -87,6 +90,11 @@ const PROGRESS_STEP = 256 * 1024;
 /** An {@link ExportArchive} over members that some reader opens one at a time. */
 export class MemberArchive implements ExportArchive {
   readonly members: readonly string[];
+  /** The export read when the archive held several and one was picked (`member`). */
+  readonly root: ExportRoot | undefined;
+  /** The newest time the members carry, when the archive records one (zip entries). */
+  readonly newestMemberTime: Date | undefined;
+  private readonly entries: readonly ArchiveMember[];
   private readonly format: 'json' | 'txt';
   private era: string;
   private readonly topLevelKeys = new Set<string>();
@@ -94,11 +102,20 @@ export class MemberArchive implements ExportArchive {
   private closed = false;
 
   constructor(
-    private readonly entries: readonly ArchiveMember[],
+    all: readonly ArchiveMember[],
     private readonly warnings: readonly WarningEvent[],
     private readonly options: ReadArchiveOptions,
     private readonly release: () => void = () => {},
+    archivePath = 'the archive',
   ) {
+    // One export per archive (export-roots.ts): several are refused unless one is picked.
+    // (A reader that throws here closes what it opened: see openZipArchive.)
+    const selected = selectExport(all, archivePath, options.member);
+    const entries = selected.members;
+    this.entries = entries;
+    this.root = selected.root;
+    const times = entries.flatMap((m) => (m.kind !== 'other' && m.modified ? [m.modified.getTime()] : []));
+    this.newestMemberTime = times.length > 0 ? new Date(Math.max(...times)) : undefined;
     this.members = entries.map((m) => m.name);
     // A JSON export is one (or a few) `.json` files; a TXT export is a tree of `.txt` files. A stray
     // file of the other kind does not change which one this is.

@@ -31,6 +31,7 @@ import {
   unsafeNameReason,
   zipError,
 } from './archive-zip.js';
+import type { ExportRoot } from './export-roots.js';
 
 export interface ArchiveLimits {
   /** Sum of the members' uncompressed sizes (a folder's: of its files read), declared and actual. */
@@ -60,6 +61,8 @@ export interface ReadArchiveOptions {
   signal?: AbortSignal;
   /** Bytes processed so far (a zip's compressed bytes, a folder's file bytes), out of the total. */
   onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /** Which export to read when the archive holds several (see export-roots.ts). */
+  member?: string | undefined;
 }
 
 export interface ExportArchive {
@@ -70,6 +73,10 @@ export interface ExportArchive {
    * parts of a TXT section (`Following_1.txt`, `Following_2.txt` …) are read together in part order.
    */
   readonly members: readonly string[];
+  /** The export read when the archive held several and one was picked. */
+  readonly root?: ExportRoot | undefined;
+  /** The newest time the members carry, when the archive records one (zip entries). */
+  readonly newestMemberTime?: Date | undefined;
   /** Every member's parse events, member by member in reading order, records in file order. */
   events(): AsyncGenerator<ParseEvent>;
   close(): Promise<void>;
@@ -116,7 +123,13 @@ async function openZipArchive(
   try {
     const entries = await readEntries(zip, zipPath, limits.maxEntries);
     const { members, warnings } = validate(entries, zipPath, limits);
-    return new MemberArchive(zipMembers(zip, zipPath, members, limits), warnings, options, () => zip.close());
+    return new MemberArchive(
+      zipMembers(zip, zipPath, members, limits),
+      warnings,
+      options,
+      () => zip.close(),
+      zipPath,
+    );
   } catch (error) {
     zip.close();
     throw error;
@@ -228,6 +241,7 @@ function zipMembers(
     kind,
     size: entry.uncompressedSize,
     progressBytes: entry.compressedSize,
+    modified: entry.getLastModDate(),
     open: async (readBefore, onBytes) => {
       const source = await openEntryStream(zip, entry, zipPath, name);
       const counter = new InflateCounter(zipPath, name, entry, limits, readBefore, onBytes);

@@ -1,19 +1,33 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { sql, type Updateable } from 'kysely';
 import type pg from 'pg';
 import type { KeptArchivesConfig } from '../config.js';
 import { ensureAccount } from '../db/accounts.js';
 import type { DatabaseHandle } from '../db/connect.js';
-import type { SyncRunsTable, TableCounts, WarningSummary } from '../db/schema.js';
+import type {
+  ExportTimeSource,
+  PresentParts,
+  SyncRunsTable,
+  TableCounts,
+  WarningSummary,
+} from '../db/schema.js';
 import { coerceError, StageFailedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ArchiveInfo } from '../parsers/records.js';
 import { type ImportStage, StageRunner, type StageTimings } from '../sync/stages.js';
 import { type ArchiveLimits, openArchive } from './archive.js';
 import { archiveIdentity, archiveSource } from './archive-source.js';
+import { type ExportTime, exportTime, presentParts, settledByNewer } from './export-order.js';
 import { type KeepRequest, type KeptArchive, keepArchive } from './kept-archives.js';
-import { mergeAll, reconcileAll } from './merge.js';
+import { agedOutRemovals, earliestStaged, type MergeContext, mergeAll, reconcileAll } from './merge.js';
 import { quarantineArchive } from './quarantine.js';
+import {
+  DEFAULT_REMOVAL_GUARD,
+  guardFindings,
+  type RemovalGuard,
+  removalGuardError,
+} from './removal-guard.js';
 import {
   closeAbandonedRuns,
   latestImport,
@@ -24,6 +38,7 @@ import {
   WarningCollector,
 } from './runs.js';
 import { type StagedArchive, Stager, stageEvents } from './stage.js';
+import { stageTable, TABLE_SPECS } from './tables.js';
 
 export interface ImportContext {
   readonly database: DatabaseHandle;
@@ -36,6 +51,8 @@ export interface ImportContext {
   readonly quarantineDir?: string | undefined;
   /** Which imported archives are kept for reprocess (see kept-archives.ts); none: not kept. */
   readonly kept?: KeptArchivesConfig | undefined;
+  /** How much an export may remove before it is held back (removal-guard.ts). */
+  readonly guard?: RemovalGuard | undefined;
 }
 
 export interface ImportOptions {
@@ -51,6 +68,10 @@ export interface ImportOptions {
   onProgress?: (doneBytes: number, totalBytes: number) => void;
   /** Merge even when this exact archive is the account's latest import (see {@link importArchive}). */
   force?: boolean;
+  /** Which export to read when the archive holds several (export-roots.ts). */
+  member?: string | undefined;
+  /** Store the export even when the removal guard would hold it back (removal-guard.ts). */
+  acceptRemovals?: boolean | undefined;
 }
 
 export interface ImportResult {
@@ -71,6 +92,11 @@ export interface ImportResult {
   warnings: WarningSummary[];
   warningCount: number;
   stageTimings: StageTimings;
+  /** When TikTok made the export, and from what that was told (export-order.ts). */
+  exportedAt: Date;
+  exportedAtSource: ExportTimeSource;
+  /** True when a newer export of the account was stored already: this one only filled history. */
+  older: boolean;
   /** The copy kept for reprocess, when the policy keeps one. */
   kept?: KeptArchive | undefined;
 }
@@ -121,9 +147,13 @@ export async function importArchive(context: ImportContext, options: ImportOptio
   try {
     // unpack: what the export is, whether it is the one imported last, and its members.
     const input = await archiveSource(options.zipPath);
-    const { sha256, sizeBytes } = await stages.run('unpack', () =>
-      archiveIdentity(input, context.limits, context.signal),
-    );
+    const identity = await stages.run('unpack', () => archiveIdentity(input, context.limits, context.signal));
+    // An export picked out of an archive that holds several is its own content.
+    const sha256 =
+      options.member === undefined
+        ? identity.sha256
+        : createHash('sha256').update(`${identity.sha256}\0member:${options.member}`).digest('hex');
+    const { sizeBytes } = identity;
     const latest = options.force ? undefined : await latestImport(client, accountId);
     if (latest && latest.sha256 === sha256) {
       // The same bytes as the account's latest successful import: merging them again cannot change
@@ -141,6 +171,9 @@ export async function importArchive(context: ImportContext, options: ImportOptio
         skipped: true,
         sha256,
         info: latest.info,
+        exportedAt: latest.exportedAt,
+        exportedAtSource: latest.exportedAtSource,
+        older: false,
         records: latest.records,
         counts: {},
         warnings: [],
@@ -159,6 +192,7 @@ export async function importArchive(context: ImportContext, options: ImportOptio
         limits: context.limits,
         signal: context.signal,
         onProgress: options.onProgress,
+        member: options.member,
       }),
     );
 
@@ -180,8 +214,17 @@ export async function importArchive(context: ImportContext, options: ImportOptio
     const { records, present } = staged;
     const info = archive.info;
 
-    // merge: the archive's row, then new and changed records.
-    const { archiveId, newArchive, counts } = await stages.run('merge', async () => {
+    // merge: the archive's row, then new and changed records, in the order TikTok made the exports.
+    const merged = await stages.run('merge', async () => {
+      const rawPaths = (
+        await client.query<{ path: string }>(`select distinct path from ${stageTable('raw')}`)
+      ).rows.map((row) => row.path);
+      const made = exportTime({
+        ...(await requestTimes(client, options.requestId)),
+        fileName: input.name,
+        newestMemberTime: archive.newestMemberTime,
+        now: new Date(),
+      });
       const registered = await registerArchive(client, {
         accountId,
         runId,
@@ -192,19 +235,50 @@ export async function importArchive(context: ImportContext, options: ImportOptio
         info,
         members: archive.members.length,
         records,
+        exportedAt: made,
+        presentParts: presentParts(present, rawPaths),
+        exportRoot: archive.root?.label ?? null,
       });
-      const merged = await mergeAll(client, stager.staged, {
+      const settled = await settledByNewer(
+        client,
+        accountId,
+        registered.archiveId,
+        registered.exportedAt.at,
+        present,
+        rawPaths,
+      );
+      const mergeContext = {
         accountId,
         runId,
         archiveId: registered.archiveId,
         present,
-      });
-      return { ...registered, counts: merged };
+        settled,
+        exportedAt: registered.exportedAt.at,
+      };
+      const result = await mergeAll(client, stager.staged, mergeContext);
+      return { ...registered, ...result, mergeContext, older: settled.size > 0 };
     });
-    const mergeContext = { accountId, runId, archiveId, present };
+    const { archiveId, newArchive, counts, facts, mergeContext, older } = merged;
+    if (older) {
+      warnings.add({
+        kind: 'warning',
+        code: 'older_export',
+        message: `This export was made ${merged.exportedAt.at.toISOString()} (${merged.exportedAt.source}), before a newer export of this account that is stored already: it added what was never seen and changed nothing of the newer export.`,
+        path: input.name,
+      });
+    }
 
     // reconcile: what left the export is marked removed.
-    await stages.run('reconcile', () => reconcileAll(client, mergeContext, counts));
+    await stages.run('reconcile', async () => {
+      await reconcileAll(client, mergeContext, counts);
+      // The removal guard: an export that would remove or empty too much is held back, before commit.
+      if (options.acceptRemovals || !merged.hadEarlier) return;
+      const guard = context.guard ?? DEFAULT_REMOVAL_GUARD;
+      const findings = await guardFindings(counts, facts, guard, (table) =>
+        agedOut(client, mergeContext, table),
+      );
+      if (findings.length > 0) throw removalGuardError(findings, guard, options.accountName);
+    });
 
     // record: commit, then the run's outcome.
     const summary = warnings.summary();
@@ -234,6 +308,9 @@ export async function importArchive(context: ImportContext, options: ImportOptio
       warnings: summary,
       warningCount: warnings.total,
       stageTimings: stages.timings,
+      exportedAt: merged.exportedAt.at,
+      exportedAtSource: merged.exportedAt.source,
+      older,
       kept: await keep(context, client, { accountId, archiveId, sha256, inputPath: options.zipPath }, log),
     };
   } catch (thrown) {
@@ -259,7 +336,35 @@ export async function importArchive(context: ImportContext, options: ImportOptio
   }
 }
 
-/** The archive's row (once per account and content); says whether this content is new. */
+/**
+ * Removals in `table` of records older than the table's earliest record in this export: those aged
+ * out of TikTok's retention. A section the export holds empty has no horizon: nothing aged out.
+ */
+async function agedOut(client: pg.ClientBase, context: MergeContext, table: string): Promise<number> {
+  const spec = TABLE_SPECS[table as keyof typeof TABLE_SPECS];
+  if (spec?.timeColumn === undefined) return 0;
+  const horizon = await earliestStaged(client, spec);
+  return horizon === null ? 0 : agedOutRemovals(client, spec, context, horizon);
+}
+
+/** The Check times of the data request an archive was downloaded for, if any. */
+async function requestTimes(
+  client: pg.ClientBase,
+  requestId: string | undefined,
+): Promise<{ collectTime?: Date | null; applyTime?: Date | null }> {
+  if (requestId === undefined) return {};
+  const found = await client.query<{ collect_time: Date | null; apply_time: Date | null }>(
+    'select collect_time, apply_time from tiktok_sync.data_requests where request_id = $1',
+    [requestId],
+  );
+  const row = found.rows[0];
+  return row ? { collectTime: row.collect_time, applyTime: row.apply_time } : {};
+}
+
+/**
+ * The archive's row (once per account and content); says whether this content is new, when TikTok
+ * made it (as recorded the first time), and whether the account had other archives before it.
+ */
 async function registerArchive(
   client: pg.ClientBase,
   archive: {
@@ -272,15 +377,22 @@ async function registerArchive(
     info: ArchiveInfo;
     members: number;
     records: number;
+    exportedAt: ExportTime;
+    presentParts: PresentParts;
+    exportRoot: string | null;
   },
-): Promise<{ archiveId: string; newArchive: boolean }> {
+): Promise<{ archiveId: string; newArchive: boolean; exportedAt: ExportTime; hadEarlier: boolean }> {
   const sha = Buffer.from(archive.sha256, 'hex');
-  const inserted = await client.query<{ archive_id: string }>(
+  const inserted = await client.query<{ archive_id: string; inserted: boolean }>(
     `insert into tiktok_sync.archives
-       (account_id, sha256, size_bytes, source, file_name, format, era, member_count, record_count, first_run_id)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-     on conflict (account_id, sha256) do nothing
-     returning archive_id`,
+       (account_id, sha256, size_bytes, source, file_name, format, era, member_count, record_count, first_run_id,
+        exported_at, exported_at_source, present_parts, export_root)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+     on conflict (account_id, sha256) do update
+       set exported_at = excluded.exported_at, exported_at_source = excluded.exported_at_source
+       -- A time that was only the first import's says nothing: imported again, the export counts as new.
+       where archives.exported_at_source = 'import_time'
+     returning archive_id, (xmax = 0) as inserted`,
     [
       archive.accountId,
       sha,
@@ -292,14 +404,30 @@ async function registerArchive(
       archive.members,
       archive.records,
       archive.runId,
+      archive.exportedAt.at,
+      archive.exportedAt.source,
+      JSON.stringify(archive.presentParts),
+      archive.exportRoot,
     ],
   );
-  if (inserted.rows[0]) return { archiveId: inserted.rows[0].archive_id, newArchive: true };
-  const found = await client.query<{ archive_id: string }>(
-    'select archive_id from tiktok_sync.archives where account_id = $1 and sha256 = $2',
+  const found = await client.query<{
+    archive_id: string;
+    exported_at: Date;
+    exported_at_source: ExportTimeSource;
+    had_earlier: boolean;
+  }>(
+    `select archive_id, exported_at, exported_at_source,
+       exists (select 1 from tiktok_sync.archives o where o.account_id = a.account_id and o.archive_id <> a.archive_id) as had_earlier
+     from tiktok_sync.archives a where account_id = $1 and sha256 = $2`,
     [archive.accountId, sha],
   );
-  return { archiveId: found.rows[0]!.archive_id, newArchive: false };
+  const row = found.rows[0]!;
+  return {
+    archiveId: row.archive_id,
+    newArchive: inserted.rows[0]?.inserted === true,
+    exportedAt: { at: row.exported_at, source: row.exported_at_source },
+    hadEarlier: row.had_earlier,
+  };
 }
 
 /**

@@ -135,15 +135,23 @@ export async function pruneKept(
   return rows.length;
 }
 
-/** The account's kept archives in the order they were first imported. */
+/**
+ * The account's kept archives in the order TikTok made them (src/ingest/export-order.ts), then the
+ * order they were first imported.
+ */
 export async function keptArchives(
   pool: Queryable,
   config: KeptArchivesConfig,
   accountId: string,
-): Promise<(KeptArchive & { firstRunId: string })[]> {
-  const { rows } = await pool.query<{ archive_id: string; kept_path: string; first_run_id: string }>(
-    `select archive_id, kept_path, first_run_id from tiktok_sync.archives
-     where account_id = $1 and kept_path is not null order by archive_id`,
+): Promise<(KeptArchive & { firstRunId: string; exportRoot: string | null })[]> {
+  const { rows } = await pool.query<{
+    archive_id: string;
+    kept_path: string;
+    first_run_id: string;
+    export_root: string | null;
+  }>(
+    `select archive_id, kept_path, first_run_id, export_root from tiktok_sync.archives
+     where account_id = $1 and kept_path is not null order by exported_at, archive_id`,
     [accountId],
   );
   return rows.map((row) => ({
@@ -151,6 +159,7 @@ export async function keptArchives(
     keptPath: row.kept_path,
     path: path.resolve(config.dir, row.kept_path),
     firstRunId: row.first_run_id,
+    exportRoot: row.export_root,
   }));
 }
 

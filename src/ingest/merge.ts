@@ -11,6 +11,15 @@ export interface MergeContext {
   archiveId: string;
   /** Per table, the parts (sub-kinds) that the archive contained, even when empty. */
   present: ReadonlyMap<TableName, ReadonlySet<string>>;
+  /**
+   * Per table (and `raw_sections`: paths), the parts this archive holds that an export made later
+   * by TikTok, already stored, holds too (export-order.ts): there the stored rows are the newer
+   * export's, so this one only adds records never seen, as removed (the newer export did not hold
+   * them), and changes nothing else. Empty or absent: this is the newest export of every part.
+   */
+  settled?: ReadonlyMap<string, ReadonlySet<string>> | undefined;
+  /** When TikTok made this export (export-order.ts); the profile snapshots are in this order. */
+  exportedAt?: Date | undefined;
 }
 
 export const emptyCounts = (): TableCounts => ({
@@ -21,14 +30,26 @@ export const emptyCounts = (): TableCounts => ({
   restored: 0,
 });
 
+/** What the removal guard (removal-guard.ts) needs of one table's merge, beyond its counts. */
+export interface MergeFacts {
+  /** Staged records of the parts this export is the newest of: the table's current records after it. */
+  current: number;
+  /** Records inserted as current (not as already removed, see {@link MergeContext.settled}). */
+  insertedCurrent: number;
+  /** Stored records that the update emptied: half or more of their set fields became null. */
+  emptied: number;
+}
+
 /** Rows inserted into a table above which its statistics are refreshed before the next statement. */
 const ANALYZE_AFTER_INSERTS = 1000;
 
 interface MergeStatements {
   occurrences: string;
   analyze: string;
+  settledStaged: string;
   restore: string;
   update: string;
+  refresh: string;
   insert: string;
   remove: string;
 }
@@ -42,9 +63,14 @@ const statementCache = new Map<string, MergeStatements>();
  *
  * 1. occurrences: the rare keys staged more than once get occurrence numbers 2, 3… in file order.
  * 2. restore: rows marked removed that the export contains again.
- * 3. update: rows whose row hash differs (volatile columns are stored but not hashed).
+ * 3. update: rows whose row hash differs (volatile columns are stored but not hashed); it counts
+ *    the rows it empties, for the removal guard.
  * 4. insert: rows not yet stored.
  * 5. remove: stored rows of the parts present in this export that it no longer contains.
+ *
+ * `$3` is the parts settled by a newer export (see {@link MergeContext.settled}): restore and update
+ * leave them alone (refresh brings newer values to their removed rows), insert adds their new rows
+ * as removed, and remove is not run for them.
  */
 export function mergeStatements(spec: TableSpec, target = targetTable(spec)): MergeStatements {
   const cached = statementCache.get(target);
@@ -57,6 +83,16 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
   const assign = [...spec.columns.map((c) => `${c.name} = ${typed(c)}`), 'row_hash = k.row_hash'].join(', ');
   const ownColumns = [...(part ? [part] : []), ...spec.columns.map((c) => c.name)];
   const ownValues = [...(part ? ['k.part'] : []), ...spec.columns.map(typed)];
+  const storedPart = part ? `t.${part}` : "''";
+  const stagedPart = part ? 'k.part' : "''";
+  const open = `not (${storedPart} = any($3::text[]))`;
+  const settledNew = `${stagedPart} = any($3::text[])`;
+  // The fields whose loss empties a record: what the export says of it, not our own bookkeeping.
+  const fields = spec.columns.filter((c) => c.name !== 'extra' && !spec.volatile.includes(c.name));
+  const lost = fields.length
+    ? fields.map((c) => `(o.${c.name} is not null and k.${c.name} is null)::int`).join(' + ')
+    : '0';
+  const set = fields.length ? `num_nonnulls(${fields.map((c) => `o.${c.name}`).join(', ')})` : '0';
 
   const statements: MergeStatements = {
     occurrences: `
@@ -68,20 +104,45 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
       ) d
       where s.ctid = d.id and d.n > 1`,
     analyze: `analyze ${stage}`,
+    settledStaged: `select count(*)::int as n from ${stage} k where ${stagedPart} = any($1::text[])`,
     restore: `
       update ${target} t set ${assign},
         removed_at = null, removed_run_id = null, updated_at = now(), updated_run_id = $2
       from ${stage} k
-      where ${match} and t.removed_at is not null`,
+      where ${match} and t.removed_at is not null and ${open}`,
+    // `o` is the row as it was before this statement (same row, by ctid), to tell what was lost.
     update: `
+      with u as (
+        update ${target} t set ${assign}, updated_at = now(), updated_run_id = $2
+        from ${stage} k, ${target} o
+        where ${match} and t.removed_at is null and t.row_hash <> k.row_hash and ${open}
+          and o.ctid = t.ctid
+        returning (${lost}) as lost, ${set} as was_set
+      )
+      select count(*)::int as updated,
+        (count(*) filter (where lost > 0 and lost * 2 >= was_set))::int as emptied
+      from u`,
+    // In the parts a newer export holds: a removed row takes this export's values when they are
+    // newer than the ones it has (those of the export that last set them), as in TikTok's order.
+    refresh: `
       update ${target} t set ${assign}, updated_at = now(), updated_run_id = $2
       from ${stage} k
-      where ${match} and t.removed_at is null and t.row_hash <> k.row_hash`,
+      where ${match} and t.removed_at is not null and t.row_hash <> k.row_hash and not ${open}
+        and coalesce((
+          select a.exported_at from tiktok_sync.sync_runs r
+          join tiktok_sync.archives a on a.archive_id = r.archive_id
+          where r.run_id = coalesce(t.updated_run_id, t.first_seen_run_id)
+        ), '-infinity') < $4`,
     insert: `
-      insert into ${target} (account_id, record_key, occurrence, row_hash, ${ownColumns.join(', ')}, first_seen_run_id)
-      select $1, k.record_key, k.occurrence, k.row_hash, ${ownValues.join(', ')}, $2
-      from ${stage} k
-      where not exists (select 1 from ${target} t where ${match})`,
+      with i as (
+        insert into ${target} (account_id, record_key, occurrence, row_hash, ${ownColumns.join(', ')}, first_seen_run_id, removed_at, removed_run_id)
+        select $1, k.record_key, k.occurrence, k.row_hash, ${ownValues.join(', ')}, $2,
+          case when ${settledNew} then now() end, case when ${settledNew} then $2::bigint end
+        from ${stage} k
+        where not exists (select 1 from ${target} t where ${match})
+        returning removed_at is null as current
+      )
+      select count(*)::int as inserted, (count(*) filter (where current))::int as current from i`,
     remove: `
       update ${target} t set removed_at = now(), removed_run_id = $2
       where t.account_id = $1 and t.removed_at is null
@@ -95,6 +156,14 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
   return statements;
 }
 
+/** The parts of `table` this export holds that a newer stored export holds too. */
+function settledParts(context: MergeContext, table: string): string[] {
+  const settled = context.settled?.get(table);
+  if (!settled || settled.size === 0) return [];
+  const present = context.present.get(table as TableName);
+  return [...settled].filter((p) => present?.has(p) ?? table === 'raw_sections');
+}
+
 /**
  * Merges one staged table into its target (the stored table, or a shadow copy of it that reprocess
  * replays archives into): restores, updates and inserts; removals are {@link reconcileTable}'s.
@@ -105,28 +174,43 @@ export async function mergeTable(
   staged: number,
   context: MergeContext,
   target = targetTable(spec),
-): Promise<TableCounts> {
-  const counts = emptyCounts();
+): Promise<TableCounts & { facts: MergeFacts }> {
+  const counts = { ...emptyCounts(), facts: { current: 0, insertedCurrent: 0, emptied: 0 } };
   if (staged === 0) return counts;
   const sql = mergeStatements(spec, target);
-  const params = [context.accountId, context.runId];
+  const settled = settledParts(context, spec.table);
+  const params = [context.accountId, context.runId, settled];
   await client.query(sql.occurrences);
   // Temporary tables have no statistics until analyzed; without them the planner picks nested loops.
   await client.query(sql.analyze);
+  const settledStaged = settled.length
+    ? (await client.query<{ n: number }>(sql.settledStaged, [settled])).rows[0]!.n
+    : 0;
   counts.restored = (await client.query(sql.restore, params)).rowCount ?? 0;
-  counts.updated = (await client.query(sql.update, params)).rowCount ?? 0;
-  counts.inserted = (await client.query(sql.insert, params)).rowCount ?? 0;
+  const updated = (await client.query<{ updated: number; emptied: number }>(sql.update, params)).rows[0]!;
+  counts.updated = updated.updated;
+  if (settled.length > 0) {
+    const refreshParams = [...params, context.exportedAt ?? new Date()];
+    counts.updated += (await client.query(sql.refresh, refreshParams)).rowCount ?? 0;
+  }
+  const inserted = (await client.query<{ inserted: number; current: number }>(sql.insert, params)).rows[0]!;
+  counts.inserted = inserted.inserted;
   // The table just grew inside this transaction: refresh its statistics, or the removal that follows
   // is planned for the old, small table (a nested loop that is quadratic in the rows of the export).
   if (counts.inserted >= ANALYZE_AFTER_INSERTS) await client.query(`analyze ${target}`);
   counts.unchanged = staged - counts.inserted - counts.updated - counts.restored;
+  counts.facts = {
+    current: staged - settledStaged,
+    insertedCurrent: inserted.current,
+    emptied: updated.emptied,
+  };
   return counts;
 }
 
 /**
  * Marks removed the stored rows of the parts (sub-kinds) the export contains that it no longer
  * holds; returns how many. A part the export does not contain at all is left alone: a missing
- * section says nothing about its records.
+ * section says nothing about its records; nor is a part a newer stored export holds.
  */
 export async function reconcileTable(
   client: pg.ClientBase,
@@ -134,30 +218,80 @@ export async function reconcileTable(
   context: MergeContext,
   target = targetTable(spec),
 ): Promise<number> {
-  const parts = context.present.get(spec.table);
-  if (!parts) return 0;
-  const params = [context.accountId, context.runId, ...(spec.partColumn ? [[...parts]] : [])];
+  const present = context.present.get(spec.table);
+  if (!present) return 0;
+  const settled = new Set(settledParts(context, spec.table));
+  const parts = [...present].filter((p) => !settled.has(p));
+  if (parts.length === 0) return 0;
+  const params = [context.accountId, context.runId, ...(spec.partColumn ? [parts] : [])];
   return (await client.query(mergeStatements(spec, target).remove, params)).rowCount ?? 0;
 }
 
-/** Records follower/following/likes counts when they differ from the last snapshot. */
+/** The earliest time among a table's staged records: how far back the export reaches for it. */
+export async function earliestStaged(client: pg.ClientBase, spec: TableSpec): Promise<Date | null> {
+  if (spec.timeColumn === undefined) return null;
+  const { rows } = await client.query<{ at: Date | null }>(
+    `select min(${spec.timeColumn}::timestamptz) as at from ${stageTable(spec.table)}`,
+  );
+  return rows[0]?.at ?? null;
+}
+
+/**
+ * How many of the records this run marked removed in a table are older than `horizon` (the earliest
+ * time the export reaches back to): those aged out of TikTok's retention, not withdrawn.
+ */
+export async function agedOutRemovals(
+  client: pg.ClientBase,
+  spec: TableSpec,
+  context: MergeContext,
+  horizon: Date,
+): Promise<number> {
+  if (spec.timeColumn === undefined) return 0;
+  const { rows } = await client.query<{ n: number }>(
+    `select count(*)::int as n from ${targetTable(spec)} t
+     where t.account_id = $1 and t.removed_run_id = $2 and t.${spec.timeColumn} < $3`,
+    [context.accountId, context.runId, horizon],
+  );
+  return rows[0]!.n;
+}
+
+/**
+ * Records follower/following/likes counts when they differ from the snapshot before them in the
+ * order TikTok made the exports; a snapshot right after that now repeats the same counts is dropped,
+ * so the series is the same whatever order the exports were imported in.
+ */
 export async function snapshotProfile(client: pg.ClientBase, context: MergeContext): Promise<number> {
+  const params = [context.accountId, context.runId, context.archiveId, context.exportedAt ?? new Date()];
+  const counts = '(s.follower_count, s.following_count, s.likes_received)';
   const result = await client.query(
-    `insert into tiktok.profile_snapshots (account_id, archive_id, run_id, follower_count, following_count, likes_received)
-     select $1, $3, $2, k.follower_count, k.following_count, k.likes_received
+    `insert into tiktok.profile_snapshots (account_id, archive_id, run_id, exported_at, follower_count, following_count, likes_received)
+     select $1, $3, $2, $4, k.follower_count, k.following_count, k.likes_received
      from (select follower_count::bigint, following_count::bigint, likes_received::bigint from ${stageTable('profile')} order by occurrence limit 1) k
      where not exists (
        select 1 from (
-         select * from tiktok.profile_snapshots s where s.account_id = $1
-         order by s.captured_at desc, s.archive_id desc limit 1
-       ) last
-       where (last.follower_count, last.following_count, last.likes_received)
-         is not distinct from (k.follower_count, k.following_count, k.likes_received)
+         select * from tiktok.profile_snapshots s where s.account_id = $1 and s.exported_at <= $4
+         order by s.exported_at desc, s.archive_id desc limit 1
+       ) s
+       where ${counts} is not distinct from (k.follower_count, k.following_count, k.likes_received)
      )
      on conflict do nothing`,
-    [context.accountId, context.runId, context.archiveId],
+    params,
   );
-  return result.rowCount ?? 0;
+  const inserted = result.rowCount ?? 0;
+  if (inserted > 0) {
+    await client.query(
+      `delete from tiktok.profile_snapshots s
+       using (
+         select archive_id from tiktok.profile_snapshots
+         where account_id = $1 and exported_at > $2 order by exported_at, archive_id limit 1
+       ) next, tiktok.profile_snapshots n
+       where s.account_id = $1 and s.archive_id = next.archive_id
+         and n.account_id = $1 and n.archive_id = $3
+         and ${counts} is not distinct from (n.follower_count, n.following_count, n.likes_received)`,
+      [context.accountId, params[3], context.archiveId],
+    );
+  }
+  return inserted;
 }
 
 /**
@@ -172,6 +306,8 @@ export async function mergeRawSections(
   const counts = emptyCounts();
   if (staged === 0) return counts;
   const params = [context.accountId, context.runId];
+  // Paths a newer stored export holds: their current content is that export's (see MergeContext.settled).
+  const settled = settledParts(context, 'raw_sections');
   await client.query(`
     create temp table keyed_raw on commit drop as
     select distinct on (path, content_hash) path, content_hash, json::jsonb as content
@@ -182,20 +318,22 @@ export async function mergeRawSections(
         `update tiktok_private.raw_sections r set superseded_at = null, superseded_run_id = null
        from pg_temp.keyed_raw k
        where r.account_id = $1 and r.path = k.path and r.content_hash = k.content_hash
-         and r.superseded_at is not null`,
-        [context.accountId],
+         and r.superseded_at is not null and not (r.path = any($2::text[]))`,
+        [context.accountId, settled],
       )
     ).rowCount ?? 0;
   counts.inserted =
     (
       await client.query(
-        `insert into tiktok_private.raw_sections (account_id, path, content_hash, content, first_seen_run_id, first_seen_archive_id)
-       select $1, k.path, k.content_hash, k.content, $2, $3 from pg_temp.keyed_raw k
+        `insert into tiktok_private.raw_sections (account_id, path, content_hash, content, first_seen_run_id, first_seen_archive_id, superseded_at, superseded_run_id)
+       select $1, k.path, k.content_hash, k.content, $2, $3,
+         case when k.path = any($4::text[]) then now() end, case when k.path = any($4::text[]) then $2::bigint end
+       from pg_temp.keyed_raw k
        where not exists (
          select 1 from tiktok_private.raw_sections r
          where r.account_id = $1 and r.path = k.path and r.content_hash = k.content_hash
        )`,
-        [...params, context.archiveId],
+        [...params, context.archiveId, settled],
       )
     ).rowCount ?? 0;
   counts.removed =
@@ -203,11 +341,11 @@ export async function mergeRawSections(
       await client.query(
         `update tiktok_private.raw_sections r set superseded_at = now(), superseded_run_id = $2
        where r.account_id = $1 and r.superseded_at is null
-         and r.path in (select path from pg_temp.keyed_raw)
+         and r.path in (select path from pg_temp.keyed_raw) and not (r.path = any($3::text[]))
          and not exists (
            select 1 from pg_temp.keyed_raw k where k.path = r.path and k.content_hash = r.content_hash
          )`,
-        params,
+        [...params, settled],
       )
     ).rowCount ?? 0;
   counts.unchanged = staged - counts.inserted - counts.restored;
@@ -246,8 +384,9 @@ export async function mergeAll(
   client: pg.ClientBase,
   staged: ReadonlyMap<string, number>,
   context: MergeContext,
-): Promise<Record<string, TableCounts>> {
+): Promise<{ counts: Record<string, TableCounts>; facts: Record<string, MergeFacts> }> {
   const counts: Record<string, TableCounts> = {};
+  const facts: Record<string, MergeFacts> = {};
   // The merge analyzes staging tables (and grown targets) to get sane plans; a small sample is enough.
   // JIT compilation costs more than it saves on these short, many statements.
   await client.query('set local default_statistics_target = 20; set local jit = off');
@@ -255,7 +394,14 @@ export async function mergeAll(
   try {
     for (const spec of Object.values(TABLE_SPECS)) {
       table = spec.table;
-      counts[spec.table] = await mergeTable(client, spec, staged.get(spec.table) ?? 0, context);
+      const { facts: tableFacts, ...tableCounts } = await mergeTable(
+        client,
+        spec,
+        staged.get(spec.table) ?? 0,
+        context,
+      );
+      counts[spec.table] = tableCounts;
+      facts[spec.table] = tableFacts;
     }
     table = 'profile_snapshots';
     const snapshots = (staged.get('profile') ?? 0) > 0 ? await snapshotProfile(client, context) : 0;
@@ -267,7 +413,7 @@ export async function mergeAll(
   } catch (error) {
     throw refusedValue(error, table);
   }
-  return counts;
+  return { counts, facts };
 }
 
 /** Marks removed, in every table, the stored records of the export's sections that it no longer holds. */

@@ -110,15 +110,17 @@ export async function reprocessAccount(
     let started = performance.now();
     for (const [seq, kept] of archives.entries()) {
       context.signal?.throwIfAborted();
-      const archive = await openArchive(kept.path, { limits: context.limits, signal: context.signal }).catch(
-        (error: unknown) => {
-          throw new ArchiveError(
-            'archive_kept_unreadable',
-            `The kept copy of archive ${kept.archiveId} (\`${kept.path}\`) cannot be read: ${coerceError(error).message} Restore the file, or set its \`kept_path\` to null in tiktok_sync.archives to reprocess without it.`,
-            { cause: error, details: { archiveId: kept.archiveId, path: kept.path } },
-          );
-        },
-      );
+      const archive = await openArchive(kept.path, {
+        limits: context.limits,
+        signal: context.signal,
+        member: kept.exportRoot ?? undefined,
+      }).catch((error: unknown) => {
+        throw new ArchiveError(
+          'archive_kept_unreadable',
+          `The kept copy of archive ${kept.archiveId} (\`${kept.path}\`) cannot be read: ${coerceError(error).message} Restore the file, or set its \`kept_path\` to null in tiktok_sync.archives to reprocess without it.`,
+          { cause: error, details: { archiveId: kept.archiveId, path: kept.path } },
+        );
+      });
       let staged: Awaited<ReturnType<typeof stageEvents>>;
       try {
         staged = await stageEvents(stager, archive.events(), warnings);

@@ -4,7 +4,7 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
-import type { Database, WarningSummary } from '../db/schema.js';
+import type { Database, ExportTimeSource, WarningSummary } from '../db/schema.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ArchiveInfo, WarningEvent } from '../parsers/records.js';
@@ -113,8 +113,10 @@ export async function latestImport(client: pg.ClientBase, accountId: string) {
     format: ArchiveInfo['format'];
     era: string;
     record_count: string;
+    exported_at: Date;
+    exported_at_source: ExportTimeSource;
   }>(
-    `select r.run_id, a.archive_id, a.sha256, a.format, a.era, a.record_count
+    `select r.run_id, a.archive_id, a.sha256, a.format, a.era, a.record_count, a.exported_at, a.exported_at_source
      from tiktok_sync.sync_runs r
      join tiktok_sync.archives a on a.account_id = r.account_id and a.archive_id = r.archive_id
      where r.account_id = $1 and r.status = 'succeeded'
@@ -129,6 +131,8 @@ export async function latestImport(client: pg.ClientBase, accountId: string) {
     sha256: row.sha256.toString('hex'),
     info: { format: row.format, era: row.era },
     records: Number(row.record_count),
+    exportedAt: row.exported_at,
+    exportedAtSource: row.exported_at_source,
   };
 }
 

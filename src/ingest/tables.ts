@@ -37,11 +37,26 @@ export interface TableSpec {
   readonly key: readonly string[];
   /** Columns stored but not compared: a new value alone is not a change (e.g. signed, expiring URLs). */
   readonly volatile: readonly string[];
+  /**
+   * When the record happened (the first time column of the key, else the first time column): a
+   * record older than everything an export holds has aged out of TikTok's retention rather than
+   * been withdrawn. Undefined for tables without a time.
+   */
+  readonly timeColumn: string | undefined;
 }
 
 /** A key entry: a column, or the first non-null of several (`coalesce(video_id, link)`). */
 function keyExpression(entry: string | readonly string[]): string {
   return typeof entry === 'string' ? entry : entry.length === 1 ? entry[0]! : `coalesce(${entry.join(', ')})`;
+}
+
+function timeColumnOf(def: TableDef): string | undefined {
+  const times = Object.entries(def.columns)
+    .filter(([, c]) => c.type === 'timestamptz')
+    .map(([name]) => name);
+  return (
+    def.key.find((entry): entry is string => typeof entry === 'string' && times.includes(entry)) ?? times[0]
+  );
 }
 
 function specOf(def: TableDef): TableSpec {
@@ -61,6 +76,7 @@ function specOf(def: TableDef): TableSpec {
     volatile: Object.entries(def.columns)
       .filter(([, c]) => c.volatile)
       .map(([name]) => name),
+    timeColumn: timeColumnOf(def),
   };
 }
 

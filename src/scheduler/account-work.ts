@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AccountSyncConfig, SyncConfig } from '../config.js';
 import { HOUR } from '../duration.js';
+import { REMOVAL_GUARD_CODE } from '../ingest/removal-guard.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { cancelInFlight, findInFlight, type GrantStore } from '../sync/request.js';
@@ -68,6 +69,7 @@ export function createAccountWork(options: AccountWorkOptions): AccountWork {
         pollMaxMs: options.poll.maxMs,
         waitMs: options.sync.checkWaitMs,
         keepArchive: options.keepArchives,
+        acceptRemovals: settings.acceptRemovals,
         random,
       });
       const now = clock.now();
@@ -166,7 +168,9 @@ export function createAccountWork(options: AccountWorkOptions): AccountWork {
       }
       log.error(
         { code: failure.code },
-        `${failure.message} The account is stopped until this is fixed (then: tiktok-sync run --retry-stopped).`,
+        failure.code === REMOVAL_GUARD_CODE
+          ? `${failure.message} The account needs attention: nothing was stored and it is not synced again until you look (then: tiktok-sync run --retry-stopped ${claim.accountName}).`
+          : `${failure.message} The account is stopped until this is fixed (then: tiktok-sync run --retry-stopped).`,
       );
       return {
         outcome: 'stopped',

@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { TableCounts } from '../db/schema.js';
+import { REMOVAL_GUARD_CODE } from '../ingest/removal-guard.js';
 import { formatTable } from '../table.js';
 import type { TikTokDatabase } from '../tiktok/db-types.js';
 
@@ -12,6 +13,7 @@ export type SyncState =
   | 'retrying'
   | 'needs_consent'
   | 'paused'
+  | 'needs_attention'
   | 'stopped'
   | 'complete'
   | 'not_connected';
@@ -24,6 +26,7 @@ export const STATE_LABELS: Record<SyncState, string> = {
   retrying: 'retrying',
   needs_consent: 'needs consent',
   paused: 'paused',
+  needs_attention: 'needs attention',
   stopped: 'stopped',
   complete: 'complete',
   not_connected: 'not connected',
@@ -63,6 +66,7 @@ function stateExpression(now: Date): RawBuilder<SyncState> {
     when s.paused then 'paused'
     when c.status <> 'active' then 'needs_consent'
     when s.complete then 'complete'
+    when s.stopped_at is not null and s.stop_code = ${REMOVAL_GUARD_CODE} then 'needs_attention'
     when s.stopped_at is not null then 'stopped'
     when d.status = 'pending' then 'waiting'
     when d.status = 'ready' then 'downloading'
@@ -127,7 +131,11 @@ export async function accountSyncStatus(
     accountId: String(row.account_id),
     state: row.state,
     reason:
-      row.state === 'needs_consent' ? row.grant_reason : row.state === 'stopped' ? row.stop_reason : null,
+      row.state === 'needs_consent'
+        ? row.grant_reason
+        : row.state === 'stopped' || row.state === 'needs_attention'
+          ? row.stop_reason
+          : null,
     heldBy: row.lease_expires_at && row.lease_expires_at > now ? row.lease_owner : null,
     leaseExpiresAt: row.lease_expires_at,
     lastSuccessAt: row.last_success_at,
@@ -199,7 +207,8 @@ export function formatAccountSyncStatus(rows: readonly AccountSyncStatus[], now:
     STATE_LABELS[row.state],
     row.lastSuccessAt ? iso(row.lastSuccessAt) : 'never',
     row.lastCounts ? `+${row.lastCounts.inserted} ~${row.lastCounts.updated} -${row.lastCounts.removed}` : '',
-    row.nextDueAt && !['paused', 'needs_consent', 'stopped', 'complete'].includes(row.state)
+    row.nextDueAt &&
+    !['paused', 'needs_consent', 'needs_attention', 'stopped', 'complete'].includes(row.state)
       ? relative(row.nextDueAt.getTime() - now)
       : '',
     row.inFlight ? `${row.inFlight.requestId} (${row.inFlight.status})` : '',
@@ -210,7 +219,7 @@ export function formatAccountSyncStatus(rows: readonly AccountSyncStatus[], now:
   const notes = rows.flatMap((row) => {
     const out: string[] = [];
     if (row.reason) out.push(`${row.account}: ${STATE_LABELS[row.state]}: ${row.reason}`);
-    if (row.lastError && row.state !== 'needs_consent' && row.state !== 'stopped') {
+    if (row.lastError && !['needs_consent', 'needs_attention', 'stopped'].includes(row.state)) {
       const when = row.lastError.at ? ` at ${iso(row.lastError.at)}` : '';
       const retry =
         row.state === 'retrying' && row.backoffUntil

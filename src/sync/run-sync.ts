@@ -70,6 +70,8 @@ export interface SyncOptions {
   maxReRequests?: number;
   /** Keep the downloaded zip instead of deleting it after the import. */
   keepArchive?: boolean;
+  /** Store the export even when the removal guard would hold it back (src/ingest/removal-guard.ts). */
+  acceptRemovals?: boolean | undefined;
   random?: () => number;
 }
 
@@ -162,6 +164,7 @@ export async function runSync(context: SyncContext, options: SyncOptions): Promi
           kind: 'sync',
           source: `tiktok:request/${requestId}`,
           requestId,
+          acceptRemovals: options.acceptRemovals,
         }),
       );
       Object.assign(stages.timings, imported.stageTimings);

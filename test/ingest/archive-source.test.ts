@@ -220,7 +220,7 @@ describe('archive sources', () => {
   it('holds a folder to the entry and size limits', async () => {
     const folder = await writeFolder(fresh('limits'), [
       ['a/Following.txt', following(['2024-01-01 00:00:00', 'a'])],
-      ['b/Following.txt', following(['2024-01-01 00:00:00', 'b'])],
+      ['b/Searches.txt', 'Date: 2024-03-01 00:00:00\nSearch Term: limits\n'],
     ]);
     // Two folders and two files.
     expect(records(await readAll(await openArchive(folder, { limits: { maxEntries: 4 } })))).toHaveLength(2);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTo } from '../../src/db/connect.js';
+import type { ArchiveError } from '../../src/errors.js';
 import { DEFAULT_ARCHIVE_LIMITS } from '../../src/ingest/archive.js';
 import { importArchive } from '../../src/ingest/import-archive.js';
 import { qualified } from '../../src/ingest/tables.js';
@@ -50,12 +51,16 @@ describe('importArchive', () => {
     return { zipPath, stats };
   }
 
-  async function load(zipPath: string, account: string, force = false) {
+  async function load(
+    zipPath: string,
+    account: string,
+    options: { force?: boolean; acceptRemovals?: boolean } = {},
+  ) {
     const handle = connectTo(database.url);
     try {
       return await importArchive(
         { database: handle, logger: silentLogger(), limits: DEFAULT_ARCHIVE_LIMITS },
-        { accountName: account, zipPath, force },
+        { accountName: account, zipPath, ...options },
       );
     } finally {
       await handle.close();
@@ -130,7 +135,7 @@ describe('importArchive', () => {
     const before = await dataTableWrites(database.url);
     const skipped = await load(zipPath, 'again');
     expect(skipped).toMatchObject({ skipped: true, newArchive: false, counts: {} });
-    const result = await load(zipPath, 'again', true);
+    const result = await load(zipPath, 'again', { force: true });
     expect(await dataTableWrites(database.url)).toBe(before);
     expect(result).toMatchObject({ skipped: false, newArchive: false });
     const changed = Object.values(result.counts).reduce(
@@ -147,7 +152,16 @@ describe('importArchive', () => {
     const first = await exportOf(base, { era: '2025', format: 'json' });
     await load(first.zipPath, 'evolving');
     const second = await exportOf(later, { era: '2025', format: 'json', retentionDays: 30 });
-    const result = await load(second.zipPath, 'evolving');
+    // Searches and logins all left the export: the removal guard holds it back, naming them. Most of
+    // the watch history left too, but it is older than the export reaches back to: aged out.
+    const held = await load(second.zipPath, 'evolving').catch((error: unknown) => error as ArchiveError);
+    expect(held).toMatchObject({ code: 'export_removal_guard' });
+    expect((held as Error).message).toMatch(
+      /searches: all 24 records removed; logins: all 12 records removed/,
+    );
+    expect((held as Error).message).not.toContain('watch_history');
+    expect((await tableCounts('evolving')).watch_history).toBe(first.stats.expected.watch_history);
+    const result = await load(second.zipPath, 'evolving', { acceptRemovals: true });
 
     expect(result.counts.likes?.inserted).toBe(change.added.likes ?? 0);
     expect(result.counts.likes?.removed).toBe(change.removed.likes ?? 0);
@@ -172,10 +186,13 @@ describe('importArchive', () => {
       change.followerCount.before,
       change.followerCount.after,
     ]);
-    // An older archive than the latest is merged again, not skipped: it brings back what it holds.
+    // An older archive than the latest is read again, not skipped, but it is older than what is
+    // stored: it cannot bring back what the newer export withdrew, nor remove what it added.
     const older = await load(first.zipPath, 'evolving');
     expect(older.skipped).toBe(false);
-    expect(older.counts.likes?.restored).toBe(change.removed.likes ?? 0);
+    expect(older.older).toBe(true);
+    expect(older.counts.likes).toMatchObject({ restored: 0, removed: 0, updated: 0, inserted: 0 });
+    expect(older.counts.watch_history).toMatchObject({ restored: 0, removed: 0, inserted: 0 });
   });
 
   it('leaves sections alone that a category-limited export does not contain', async () => {

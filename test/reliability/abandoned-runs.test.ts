@@ -74,8 +74,8 @@ describe('runs of stopped processes', () => {
     const killed = await orphanRun('record');
     // What the killed run had committed: the archive row that names it.
     await database.pool.query(
-      `insert into tiktok_sync.archives (account_id, sha256, size_bytes, source, format, era, member_count, record_count, first_run_id)
-       select account_id, '\\x01', 1, 'killed', 'json', '2025', 1, 1, $1 from tiktok_sync.accounts where name = 'ana'`,
+      `insert into tiktok_sync.archives (account_id, sha256, size_bytes, source, format, era, member_count, record_count, first_run_id, exported_at, exported_at_source)
+       select account_id, '\\x01', 1, 'killed', 'json', '2025', 1, 1, $1, now(), 'import_time' from tiktok_sync.accounts where name = 'ana'`,
       [killed],
     );
     await load(zips[0]!);

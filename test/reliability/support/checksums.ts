@@ -21,6 +21,8 @@ const BOOKKEEPING = new Set([
   'archive_id',
   'run_id',
   'captured_at',
+  // When TikTok made the export: its Check times differ between the trial and the reference run.
+  'exported_at',
 ]);
 
 const RUN_ARCHIVE = (column: string) =>
