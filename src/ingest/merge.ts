@@ -227,34 +227,6 @@ export async function reconcileTable(
   return (await client.query(mergeStatements(spec, target).remove, params)).rowCount ?? 0;
 }
 
-/** The earliest time among a table's staged records: how far back the export reaches for it. */
-export async function earliestStaged(client: pg.ClientBase, spec: TableSpec): Promise<Date | null> {
-  if (spec.timeColumn === undefined) return null;
-  const { rows } = await client.query<{ at: Date | null }>(
-    `select min(${spec.timeColumn}::timestamptz) as at from ${stageTable(spec.table)}`,
-  );
-  return rows[0]?.at ?? null;
-}
-
-/**
- * How many of the records this run marked removed in a table are older than `horizon` (the earliest
- * time the export reaches back to): those aged out of TikTok's retention, not withdrawn.
- */
-export async function agedOutRemovals(
-  client: pg.ClientBase,
-  spec: TableSpec,
-  context: MergeContext,
-  horizon: Date,
-): Promise<number> {
-  if (spec.timeColumn === undefined) return 0;
-  const { rows } = await client.query<{ n: number }>(
-    `select count(*)::int as n from ${targetTable(spec)} t
-     where t.account_id = $1 and t.removed_run_id = $2 and t.${spec.timeColumn} < $3`,
-    [context.accountId, context.runId, horizon],
-  );
-  return rows[0]!.n;
-}
-
 /**
  * Records follower/following/likes counts when they differ from the snapshot before them in the
  * order TikTok made the exports; a snapshot right after that now repeats the same counts is dropped,

@@ -12,9 +12,11 @@
  * `--accept-removals` (or `sync.accounts.<name>.acceptRemovals`) lets such an export through; an
  * account's first import is never held (there is nothing to lose).
  */
+import type pg from 'pg';
 import type { TableCounts } from '../db/schema.js';
 import { ArchiveError } from '../errors.js';
-import type { MergeFacts } from './merge.js';
+import type { MergeContext, MergeFacts } from './merge.js';
+import { stageTable, TABLE_SPECS, type TableSpec, targetTable } from './tables.js';
 
 /** The code of the error that holds an export back; the daemon shows the account as needing attention. */
 export const REMOVAL_GUARD_CODE = 'export_removal_guard';
@@ -102,4 +104,63 @@ export function removalGuardError(
     `This export of account \`${accountName}\` would ${removed > 0 ? `mark ${removed} of ${before} stored records removed` : 'empty stored records'} — ${findings.map(describe).join('; ')} — more than the removal guard allows (${Math.round(guard.maxRemovedShare * 100)} % of a section, archive.maxRemovedShare). It looks damaged, cut short or not this account's, so nothing of it was stored. If it is right, import it again with --accept-removals (or set sync.accounts.${accountName}.acceptRemovals for the daemon).`,
     { details: { findings: findings.map((f) => ({ ...f })), maxRemovedShare: guard.maxRemovedShare } },
   );
+}
+
+/**
+ * Holds the export back, before commit, when the guard finds it removes or empties too much
+ * (see {@link guardFindings}); throws the error that says so.
+ */
+export async function checkRemovalGuard(
+  client: pg.ClientBase,
+  merge: {
+    readonly context: MergeContext;
+    readonly counts: Readonly<Record<string, TableCounts>>;
+    readonly facts: Readonly<Record<string, MergeFacts>>;
+  },
+  guard: RemovalGuard,
+  accountName: string,
+): Promise<void> {
+  const findings = await guardFindings(merge.counts, merge.facts, guard, (table) =>
+    agedOut(client, merge.context, table),
+  );
+  if (findings.length > 0) throw removalGuardError(findings, guard, accountName);
+}
+
+/**
+ * Removals in `table` of records older than the table's earliest record in this export: those aged
+ * out of TikTok's retention. A section the export holds empty has no horizon: nothing aged out.
+ */
+async function agedOut(client: pg.ClientBase, context: MergeContext, table: string): Promise<number> {
+  const spec = TABLE_SPECS[table as keyof typeof TABLE_SPECS];
+  if (spec?.timeColumn === undefined) return 0;
+  const horizon = await earliestStaged(client, spec);
+  return horizon === null ? 0 : agedOutRemovals(client, spec, context, horizon);
+}
+
+/** The earliest time among a table's staged records: how far back the export reaches for it. */
+async function earliestStaged(client: pg.ClientBase, spec: TableSpec): Promise<Date | null> {
+  if (spec.timeColumn === undefined) return null;
+  const { rows } = await client.query<{ at: Date | null }>(
+    `select min(${spec.timeColumn}::timestamptz) as at from ${stageTable(spec.table)}`,
+  );
+  return rows[0]?.at ?? null;
+}
+
+/**
+ * How many of the records this run marked removed in a table are older than `horizon` (the earliest
+ * time the export reaches back to): those aged out of TikTok's retention, not withdrawn.
+ */
+async function agedOutRemovals(
+  client: pg.ClientBase,
+  spec: TableSpec,
+  context: MergeContext,
+  horizon: Date,
+): Promise<number> {
+  if (spec.timeColumn === undefined) return 0;
+  const { rows } = await client.query<{ n: number }>(
+    `select count(*)::int as n from ${targetTable(spec)} t
+     where t.account_id = $1 and t.removed_run_id = $2 and t.${spec.timeColumn} < $3`,
+    [context.accountId, context.runId, horizon],
+  );
+  return rows[0]!.n;
 }
