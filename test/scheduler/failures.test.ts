@@ -5,7 +5,10 @@ import { silentLogger } from '../../src/logger.js';
 import { clearStops } from '../../src/scheduler/claims.js';
 import type { SchedulerDatabase } from '../../src/scheduler/db-types.js';
 import { accountSyncStatus, formatAccountSyncStatus } from '../../src/scheduler/status.js';
+import { generateUser, renderJson } from '../../src/synthetic/index.js';
 import type { TikTokTables } from '../../src/tiktok/db-types.js';
+import { tableCounts } from '../helpers/counts.js';
+import { zipBytes } from '../helpers/zip.js';
 import {
   createWorld,
   DAY,
@@ -127,6 +130,56 @@ describe('failure policy', () => {
     for (let i = 0; i < 4; i++) await step(clock, [daemon], MINUTE);
     expect(await importedCount('bo')).toBe(before.bo + 1);
     expect((await status()).bo!.state).toBe('active');
+    await daemon.close();
+  });
+
+  it('holds back an export that would remove most stored records as needing attention, not as a retry', async () => {
+    const { clock, database } = world;
+    await clock.advance(DAY);
+    const config = await world.config({ concurrency: 1, accounts: { ana: { paused: true } } });
+    // Another person's export arrives for cy: every record cy has would be marked removed.
+    const stranger = renderJson(generateUser({ seed: 991, username: 'someone.else', scale: 25 }), {
+      era: '2025',
+    });
+    let wrong = true;
+    const daemon = await world.daemon(config, {
+      importArchive: async (options, signal) => {
+        if (options.accountName === 'cy' && wrong)
+          await writeFile(
+            options.zipPath,
+            await zipBytes([{ name: 'user_data_tiktok.json', data: stranger.text }]),
+          );
+        return importArchive(
+          { database, logger: silentLogger(), limits: config.archive, signal, guard: config.archive.guard },
+          options,
+        );
+      },
+    });
+    const before = await tableCounts(database.pool, 'cy');
+    const imported = await importedCount('cy');
+    for (let i = 0; i < 5; i++) await step(clock, [daemon], MINUTE);
+    const rows = await status();
+    expect(rows.cy!.state).toBe('needs_attention');
+    expect(rows.cy!.reason).toMatch(/would mark \d+ of \d+ stored records removed/);
+    expect(rows.cy!.reason).toContain('acceptRemovals');
+    expect(formatAccountSyncStatus(Object.values(rows), clock.now())).toMatch(/cy: needs attention: /);
+    // Nothing of it was stored, and it is not retried on its own.
+    expect(await tableCounts(database.pool, 'cy')).toEqual(before);
+    await step(clock, [daemon], 13 * HOUR);
+    await step(clock, [daemon], 3 * MINUTE);
+    expect(await importedCount('cy')).toBe(imported);
+    const failures = await daemon.metrics.registry.getSingleMetricAsString('tiktok_sync_failures_total');
+    expect(failures).toMatch(/code="export_removal_guard"/);
+    expect(failures).not.toMatch(/kind="transient",code="export_removal_guard"/);
+    // Once the operator has looked (here: TikTok sends cy's own export again), it syncs as before.
+    wrong = false;
+    const db = world.database.db.withTables<TikTokTables>().withTables<{
+      'tiktok_sync.sync_schedule': SchedulerDatabase['tiktok_sync.sync_schedule'];
+    }>();
+    expect(await clearStops(db, { now: clock.now(), accounts: ['cy'] })).toBe(1);
+    for (let i = 0; i < 4; i++) await step(clock, [daemon], MINUTE);
+    expect(await importedCount('cy')).toBe(imported + 1);
+    expect((await status()).cy!.state).toBe('active');
     await daemon.close();
   });
 
