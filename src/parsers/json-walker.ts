@@ -6,9 +6,41 @@
  */
 import { records } from './catalog/define.js';
 import { JsonCapture } from './json-capture.js';
+import {
+  B_ITEMS,
+  B_MESSAGE,
+  B_OBJECT,
+  B_RECORD,
+  B_REFUSE,
+  B_SETTINGS,
+  B_TAKO,
+  B_VALUES,
+  B_WATCH,
+  BUILD,
+  C_RAW,
+  C_SKIP,
+  CAPTURE,
+  CATEGORY,
+  DOC,
+  EMPTY,
+  Frame,
+  INNER,
+  isNothing,
+  join,
+  LIST,
+  listTable,
+  MAP,
+  MAX_NESTING,
+  OPEN_ARRAY,
+  OPEN_OBJECT,
+  ROOT,
+  ROUTE,
+  SECTION,
+  tokenKind,
+} from './json-frames.js';
 import { JsonObject, type JsonToken, type JsonValue, TreeBuilder } from './json-tree.js';
 import type { ParseContext } from './parse-context.js';
-import { type RecordLoc, RecordReader } from './record-reader.js';
+import { RecordReader } from './record-reader.js';
 import type { TableName } from './records.js';
 import {
   emitRecord,
@@ -31,104 +63,6 @@ import {
   type Target,
 } from './sections.js';
 import { peerFromChatKey } from './values.js';
-
-/**
- * Deepest nesting of objects and lists accepted. Real exports nest a handful of levels; a document
- * nested thousands deep would overflow recursive code (and Postgres' jsonb parser) further on.
- */
-export const MAX_NESTING = 256;
-
-// Frame kinds.
-const DOC = 0;
-const ROUTE = 1;
-const LIST = 2;
-const MAP = 3;
-const BUILD = 4;
-const CAPTURE = 5;
-const EMPTY = 6;
-
-// ROUTE levels.
-const ROOT = 0;
-const CATEGORY = 1;
-const SECTION = 2;
-const INNER = 3;
-
-// What a BUILD frame's value becomes.
-const B_RECORD = 0;
-const B_MESSAGE = 1;
-const B_TAKO = 2;
-const B_WATCH = 3;
-const B_SETTINGS = 4;
-/** One object that is one record (`ProfileMap`, `LocationData`). */
-const B_OBJECT = 5;
-const B_VALUES = 6;
-const B_ITEMS = 7;
-/** A list item or map entry that is not a record, built to be kept whole. */
-const B_REFUSE = 8;
-
-// What a CAPTURE frame's text becomes.
-const C_RAW = 0;
-const C_SKIP = 1;
-
-/** One open container (or value being built) on the walker's stack. Doubles as a record location. */
-class Frame implements RecordLoc {
-  key = '';
-  index = -1;
-  def: SectionDef | null = null;
-  node: ReadonlyMap<string, ContainerNode> | null = null;
-  target: Target | null = null;
-  conversation = '';
-  lenient = false;
-
-  constructor(
-    public kind: number,
-    public level: number,
-    public path: string,
-    public section: string,
-  ) {}
-
-  where(): string {
-    if (this.kind === LIST) return `${this.path}[${this.index}]`;
-    return this.key === '' ? this.path : join(this.path, this.key);
-  }
-}
-
-/** The table the items of a list frame go to. */
-function listTable(f: Frame): TableName {
-  const target = f.target;
-  if (f.level === B_MESSAGE || target === null) return 'dm_messages';
-  if (target.kind === 'tako') return 'dm_conversations';
-  return 'table' in target ? (target.table as TableName) : 'dm_messages';
-}
-
-function join(path: string, key: string): string {
-  return path === '' ? key : `${path}/${key}`;
-}
-
-function tokenKind(t: JsonToken): string {
-  switch (t.name) {
-    case 'startObject':
-      return 'an object';
-    case 'startArray':
-      return 'a list';
-    case 'stringValue':
-      return 'a string';
-    case 'numberValue':
-      return 'a number';
-    case 'nullValue':
-      return 'null';
-    default:
-      return 'a boolean';
-  }
-}
-
-/** `null` and `""` are how the export writes an empty container. */
-function isNothing(t: JsonToken): boolean {
-  return t.name === 'nullValue' || (t.name === 'stringValue' && (t.value as string).trim() === '');
-}
-
-const OPEN_OBJECT: JsonToken = { name: 'startObject' };
-const OPEN_ARRAY: JsonToken = { name: 'startArray' };
 
 /** The token-driven router; one per member. */
 export class JsonWalker {
