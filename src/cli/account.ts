@@ -7,6 +7,7 @@ import {
   deleteAccount,
   findAccountByName,
   renameAccount,
+  setAccountTimezone,
   syncAccountNow,
   unknownAccount,
 } from '../db/account-admin.js';
@@ -30,13 +31,26 @@ export function registerAccountCommands(program: Command, deps: AccountCommandDe
     const { config, logger } = deps.context();
     return withDatabase(config, logger, deps.signal, work);
   };
-  const account = program.command('account').description('rename or delete an account');
+  const account = program.command('account').description('rename or delete an account, or set its time zone');
   account
     .command('rename')
     .description('give an account another name (its data, grant and schedule stay with it)')
     .argument('<old>', 'the account')
     .argument('<new>', 'its new name')
     .action((from: string, to: string) => run((context) => cmdAccountRename(context, deps.output, from, to)));
+  account
+    .command('timezone')
+    .description("set the account's own time zone: the views' local days and hours are in it (default UTC)")
+    .argument('<name>', 'the account')
+    .argument('<zone>', 'an IANA time zone, e.g. Europe/Berlin')
+    .action((name: string, zone: string) =>
+      run(async (context) => {
+        await setAccountTimezone(context.database.pool, name, zone);
+        deps.output.out(
+          `Account \`${name}\` is in time zone ${zone}: tiktok.events and tiktok.daily_activity_local count its days and hours there.`,
+        );
+      }),
+    );
   account
     .command('delete')
     .description(

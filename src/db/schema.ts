@@ -14,6 +14,8 @@ export interface AccountsTable {
   name: string;
   open_id: string | null;
   created_at: Generated<Date>;
+  /** IANA time zone of the account's local days and hours in the views (default UTC). */
+  timezone: Generated<string>;
 }
 
 export interface ArchivesTable {

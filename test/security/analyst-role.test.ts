@@ -114,7 +114,18 @@ describe('tiktok-sync grant-analyst', () => {
     const watched = await analyst.query('select count(*)::int as n from tiktok.watch_history');
     expect(watched.rows[0].n).toBeGreaterThan(0);
     const accounts = await analyst.query('select * from tiktok.accounts');
-    expect(Object.keys(accounts.rows[0])).toEqual(['account_id', 'name', 'open_id', 'created_at']);
+    expect(Object.keys(accounts.rows[0])).toEqual([
+      'account_id',
+      'name',
+      'open_id',
+      'created_at',
+      'timezone',
+    ]);
+    const fresh = await analyst.query(
+      'select account, last_success_at, rows_per_table from tiktok.sync_freshness',
+    );
+    expect(fresh.rows[0].last_success_at).not.toBeNull();
+    expect(fresh.rows[0].rows_per_table.watch_history).toBe(watched.rows[0].n);
   });
 
   it('keeps the tokens and the bookkeeping out of its reach', async () => {
