@@ -69,8 +69,8 @@ export function presentParts(
 
 /**
  * The parts of this export that an export made later, already stored for the account, holds too
- * (an archive stored before parts were recorded counts as holding every part). Empty when this is
- * the account's newest export.
+ * (an archive stored before parts were recorded counts as holding every part), and when the
+ * earliest of those later exports was made. Empty when this is the account's newest export.
  */
 export async function settledByNewer(
   client: pg.ClientBase,
@@ -79,10 +79,11 @@ export async function settledByNewer(
   exportedAt: Date,
   present: ReadonlyMap<TableName, ReadonlySet<string>>,
   rawPaths: readonly string[],
-): Promise<Map<string, Set<string>>> {
-  const newer = await client.query<{ present_parts: PresentParts | null }>(
-    `select present_parts from tiktok_sync.archives
-     where account_id = $1 and archive_id <> $2 and exported_at > $3`,
+): Promise<{ settled: Map<string, Set<string>>; nextExportedAt: Date | undefined }> {
+  const newer = await client.query<{ present_parts: PresentParts | null; exported_at: Date }>(
+    `select present_parts, exported_at from tiktok_sync.archives
+     where account_id = $1 and archive_id <> $2 and exported_at > $3
+     order by exported_at`,
     [accountId, archiveId, exportedAt],
   );
   const settled = new Map<string, Set<string>>();
@@ -98,5 +99,5 @@ export async function settledByNewer(
     for (const path of rawPaths)
       if (parts === null || parts.raw_sections?.includes(path)) add('raw_sections', path);
   }
-  return settled;
+  return { settled, nextExportedAt: newer.rows[0]?.exported_at };
 }

@@ -229,7 +229,7 @@ export async function importArchive(context: ImportContext, options: ImportOptio
         presentParts: presentParts(present, rawPaths),
         exportRoot: archive.root?.label ?? null,
       });
-      const settled = await settledByNewer(
+      const { settled, nextExportedAt } = await settledByNewer(
         client,
         accountId,
         registered.archiveId,
@@ -244,6 +244,7 @@ export async function importArchive(context: ImportContext, options: ImportOptio
         present,
         settled,
         exportedAt: registered.exportedAt.at,
+        nextExportedAt,
       };
       const result = await mergeAll(client, stager.staged, mergeContext);
       return { ...registered, ...result, mergeContext, older: settled.size > 0 };

@@ -143,14 +143,15 @@ export async function keptArchives(
   pool: Queryable,
   config: KeptArchivesConfig,
   accountId: string,
-): Promise<(KeptArchive & { firstRunId: string; exportRoot: string | null })[]> {
+): Promise<(KeptArchive & { firstRunId: string; exportRoot: string | null; exportedAt: Date })[]> {
   const { rows } = await pool.query<{
     archive_id: string;
     kept_path: string;
     first_run_id: string;
+    exported_at: Date;
     export_root: string | null;
   }>(
-    `select archive_id, kept_path, first_run_id, export_root from tiktok_sync.archives
+    `select archive_id, kept_path, first_run_id, export_root, exported_at from tiktok_sync.archives
      where account_id = $1 and kept_path is not null order by exported_at, archive_id`,
     [accountId],
   );
@@ -160,6 +161,7 @@ export async function keptArchives(
     path: path.resolve(config.dir, row.kept_path),
     firstRunId: row.first_run_id,
     exportRoot: row.export_root,
+    exportedAt: row.exported_at,
   }));
 }
 

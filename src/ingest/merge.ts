@@ -18,8 +18,16 @@ export interface MergeContext {
    * them), and changes nothing else. Empty or absent: this is the newest export of every part.
    */
   settled?: ReadonlyMap<string, ReadonlySet<string>> | undefined;
-  /** When TikTok made this export (export-order.ts); the profile snapshots are in this order. */
+  /**
+   * When TikTok made this export (export-order.ts): the time of the removals it finds (the first
+   * export without a record), and the order of the profile snapshots. Absent: the time of the merge.
+   */
   exportedAt?: Date | undefined;
+  /**
+   * When TikTok made the earliest stored export newer than this one, if any: the removal time of the
+   * records this older export adds as already removed (that newer export was the first without them).
+   */
+  nextExportedAt?: Date | undefined;
 }
 
 export const emptyCounts = (): TableCounts => ({
@@ -84,6 +92,15 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
   const ownColumns = [...(part ? [part] : []), ...spec.columns.map((c) => c.name)];
   const ownValues = [...(part ? ['k.part'] : []), ...spec.columns.map(typed)];
   const storedPart = part ? `t.${part}` : "''";
+  const time = spec.timeColumn;
+  // A record only an older export held: withdrawn or aged out as judged against the oldest record
+  // the part still holds, i.e. the newer export's (as its own removal would have judged it).
+  const settledReason = time
+    ? `(select case
+        when k.${time}::timestamptz >= min(s.${time}) then 'withdrawn'
+        when k.${time}::timestamptz < min(s.${time}) then 'aged_out' end
+      from ${target} s where s.account_id = $1 and s.removed_at is null${part ? ` and s.${part} = k.part` : ''})`
+    : 'null';
   const stagedPart = part ? 'k.part' : "''";
   const open = `not (${storedPart} = any($3::text[]))`;
   const settledNew = `${stagedPart} = any($3::text[])`;
@@ -107,7 +124,7 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
     settledStaged: `select count(*)::int as n from ${stage} k where ${stagedPart} = any($1::text[])`,
     restore: `
       update ${target} t set ${assign},
-        removed_at = null, removed_run_id = null, updated_at = now(), updated_run_id = $2
+        removed_at = null, removed_run_id = null, removed_reason = null, updated_at = now(), updated_run_id = $2
       from ${stage} k
       where ${match} and t.removed_at is not null and ${open}`,
     // `o` is the row as it was before this statement (same row, by ctid), to tell what was lost.
@@ -135,18 +152,34 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
         ), '-infinity') < $4`,
     insert: `
       with i as (
-        insert into ${target} (account_id, record_key, occurrence, row_hash, ${ownColumns.join(', ')}, first_seen_run_id, removed_at, removed_run_id)
+        insert into ${target} (account_id, record_key, occurrence, row_hash, ${ownColumns.join(', ')}, first_seen_run_id, removed_at, removed_run_id, removed_reason)
         select $1, k.record_key, k.occurrence, k.row_hash, ${ownValues.join(', ')}, $2,
-          case when ${settledNew} then now() end, case when ${settledNew} then $2::bigint end
+          case when ${settledNew} then $4::timestamptz end, case when ${settledNew} then $2::bigint end,
+          case when ${settledNew} then ${settledReason} end
         from ${stage} k
         where not exists (select 1 from ${target} t where ${match})
         returning removed_at is null as current
       )
       select count(*)::int as inserted, (count(*) filter (where current))::int as current from i`,
+    // A removal is dated by the export (\$3) and says why: a record younger than the oldest one its
+    // section (part) still holds was withdrawn; an older one aged out of TikTok's retention window.
     remove: `
-      update ${target} t set removed_at = now(), removed_run_id = $2
+      with horizon as (
+        select ${stagedPart} as part, ${time ? `min(k.${time}::timestamptz)` : 'null::timestamptz'} as oldest
+        from ${stage} k group by 1
+      )
+      update ${target} t set removed_at = $3, removed_run_id = $2,
+        removed_reason = ${
+          time
+            ? `case
+          when t.${time} is null then null
+          when t.${time} >= (select h.oldest from horizon h where h.part = ${storedPart}) then 'withdrawn'
+          when t.${time} < (select h.oldest from horizon h where h.part = ${storedPart}) then 'aged_out'
+        end`
+            : 'null'
+        }
       where t.account_id = $1 and t.removed_at is null
-        ${part ? `and t.${part} = any($3::text[])` : ''}
+        ${part ? `and t.${part} = any($4::text[])` : ''}
         and not exists (
           select 1 from ${stage} k
           where k.record_key = t.record_key and k.occurrence = t.occurrence
@@ -193,7 +226,10 @@ export async function mergeTable(
     const refreshParams = [...params, context.exportedAt ?? new Date()];
     counts.updated += (await client.query(sql.refresh, refreshParams)).rowCount ?? 0;
   }
-  const inserted = (await client.query<{ inserted: number; current: number }>(sql.insert, params)).rows[0]!;
+  const removedBefore = context.nextExportedAt ?? context.exportedAt ?? new Date();
+  const inserted = (
+    await client.query<{ inserted: number; current: number }>(sql.insert, [...params, removedBefore])
+  ).rows[0]!;
   counts.inserted = inserted.inserted;
   // The table just grew inside this transaction: refresh its statistics, or the removal that follows
   // is planned for the old, small table (a nested loop that is quadratic in the rows of the export).
@@ -223,7 +259,8 @@ export async function reconcileTable(
   const settled = new Set(settledParts(context, spec.table));
   const parts = [...present].filter((p) => !settled.has(p));
   if (parts.length === 0) return 0;
-  const params = [context.accountId, context.runId, ...(spec.partColumn ? [parts] : [])];
+  const removedAt = context.exportedAt ?? new Date();
+  const params = [context.accountId, context.runId, removedAt, ...(spec.partColumn ? [parts] : [])];
   return (await client.query(mergeStatements(spec, target).remove, params)).rowCount ?? 0;
 }
 

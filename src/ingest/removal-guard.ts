@@ -16,7 +16,7 @@ import type pg from 'pg';
 import type { TableCounts } from '../db/schema.js';
 import { ArchiveError } from '../errors.js';
 import type { MergeContext, MergeFacts } from './merge.js';
-import { stageTable, TABLE_SPECS, type TableSpec, targetTable } from './tables.js';
+import { TABLE_SPECS, targetTable } from './tables.js';
 
 /** The code of the error that holds an export back; the daemon shows the account as needing attention. */
 export const REMOVAL_GUARD_CODE = 'export_removal_guard';
@@ -127,40 +127,16 @@ export async function checkRemovalGuard(
 }
 
 /**
- * Removals in `table` of records older than the table's earliest record in this export: those aged
- * out of TikTok's retention. A section the export holds empty has no horizon: nothing aged out.
+ * Removals this run made in `table` of records that aged out of TikTok's retention window (the
+ * merge's `removed_reason`, src/ingest/merge.ts): they are not the export's doing.
  */
 async function agedOut(client: pg.ClientBase, context: MergeContext, table: string): Promise<number> {
   const spec = TABLE_SPECS[table as keyof typeof TABLE_SPECS];
-  if (spec?.timeColumn === undefined) return 0;
-  const horizon = await earliestStaged(client, spec);
-  return horizon === null ? 0 : agedOutRemovals(client, spec, context, horizon);
-}
-
-/** The earliest time among a table's staged records: how far back the export reaches for it. */
-async function earliestStaged(client: pg.ClientBase, spec: TableSpec): Promise<Date | null> {
-  if (spec.timeColumn === undefined) return null;
-  const { rows } = await client.query<{ at: Date | null }>(
-    `select min(${spec.timeColumn}::timestamptz) as at from ${stageTable(spec.table)}`,
-  );
-  return rows[0]?.at ?? null;
-}
-
-/**
- * How many of the records this run marked removed in a table are older than `horizon` (the earliest
- * time the export reaches back to): those aged out of TikTok's retention, not withdrawn.
- */
-async function agedOutRemovals(
-  client: pg.ClientBase,
-  spec: TableSpec,
-  context: MergeContext,
-  horizon: Date,
-): Promise<number> {
-  if (spec.timeColumn === undefined) return 0;
+  if (spec === undefined) return 0;
   const { rows } = await client.query<{ n: number }>(
-    `select count(*)::int as n from ${targetTable(spec)} t
-     where t.account_id = $1 and t.removed_run_id = $2 and t.${spec.timeColumn} < $3`,
-    [context.accountId, context.runId, horizon],
+    `select count(*)::int as n from ${targetTable(spec)}
+     where account_id = $1 and removed_run_id = $2 and removed_reason = 'aged_out'`,
+    [context.accountId, context.runId],
   );
   return rows[0]!.n;
 }

@@ -128,7 +128,13 @@ export async function reprocessAccount(
         await archive.close();
       }
       result.records += staged.records;
-      const merge = { accountId, runId: kept.firstRunId, archiveId: kept.archiveId, present: staged.present };
+      const merge = {
+        accountId,
+        runId: kept.firstRunId,
+        archiveId: kept.archiveId,
+        present: staged.present,
+        exportedAt: kept.exportedAt,
+      };
       for (const spec of Object.values(TABLE_SPECS)) {
         await mergeTable(client, spec, stager.staged.get(spec.table) ?? 0, merge, shadowTable(spec));
       }
@@ -233,7 +239,7 @@ async function applyShadow(
   counts.removed =
     (
       await client.query(
-        `update ${target} t set removed_at = now(), removed_run_id = $2
+        `update ${target} t set removed_at = s.removed_at, removed_run_id = $2, removed_reason = s.removed_reason
          from ${shadow} s where ${match} and t.removed_at is null and s.removed_at is not null`,
         params,
       )
@@ -241,7 +247,7 @@ async function applyShadow(
   counts.restored =
     (
       await client.query(
-        `update ${target} t set removed_at = null, removed_run_id = null, updated_at = now(), updated_run_id = $2
+        `update ${target} t set removed_at = null, removed_run_id = null, removed_reason = null, updated_at = now(), updated_run_id = $2
          from ${shadow} s where ${match} and t.removed_at is not null and s.removed_at is null`,
         params,
       )
@@ -250,11 +256,12 @@ async function applyShadow(
     (
       await client.query(
         `insert into ${target}
-           (account_id, record_key, occurrence, row_hash, ${own.join(', ')}, first_seen_run_id, first_seen_at, removed_at, removed_run_id)
+           (account_id, record_key, occurrence, row_hash, ${own.join(', ')}, first_seen_run_id, first_seen_at, removed_at, removed_run_id, removed_reason)
          select $1, s.record_key, s.occurrence, s.row_hash, ${own.map((c) => `s.${c}`).join(', ')}, s.first_seen_run_id,
            coalesce((select r.started_at from tiktok_sync.sync_runs r where r.run_id = s.first_seen_run_id), now()),
-           case when s.removed_at is not null then now() end,
-           case when s.removed_at is not null then $2::bigint end
+           s.removed_at,
+           case when s.removed_at is not null then $2::bigint end,
+           s.removed_reason
          from ${shadow} s
          where not exists (select 1 from ${target} t where ${match})`,
         params,

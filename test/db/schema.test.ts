@@ -64,6 +64,7 @@ describe('schema', () => {
       'updated_run_id',
       'removed_at',
       'removed_run_id',
+      'removed_reason',
     ]);
     const declared = new Set<string>();
     for (const spec of Object.values(TABLE_SPECS)) {

@@ -326,3 +326,52 @@ describe('exports in their own order', () => {
     }
   });
 });
+
+describe('removals in export time, with a reason', () => {
+  // Twenty watches, a day apart; links are numbered by position, so keep each link with its date.
+  const days = Array.from({ length: 20 }, (_, i) => `2025-10-${String(i + 1).padStart(2, '0')} 12:00:00`);
+  const list = (indexes: number[]) =>
+    JSON.stringify({
+      'Your Activity': {
+        'Watch History': {
+          VideoList: indexes.map((i) => ({
+            Date: days[i],
+            Link: `https://www.tiktokv.com/share/video/${7000 + i}/`,
+          })),
+        },
+      },
+    });
+
+  it('dates a removal by the export that no longer held the record, and tells withdrawn from aged out', async () => {
+    const first = await zipFile('TikTok_Data_1761000000.zip', [
+      ['user_data_tiktok.json', list(days.map((_, i) => i))],
+    ]);
+    // The next export lost the three oldest watches (retention) and one in the middle (withdrawn).
+    const kept = days.map((_, i) => i).filter((i) => i >= 3 && i !== 10);
+    const second = await zipFile('TikTok_Data_1761500000.zip', [['user_data_tiktok.json', list(kept)]]);
+    await load(first, 'reasons');
+    const result = await load(second, 'reasons');
+    expect(result.counts.watch_history?.removed).toBe(4);
+    const { rows } = await database.pool.query(
+      `select link, removed_at, removed_reason from tiktok.watch_history w join tiktok.accounts a using (account_id)
+       where a.name = 'reasons' and removed_at is not null order by watched_at`,
+    );
+    expect(rows.map((row) => [row.link.match(/\d+/)![0], row.removed_reason])).toEqual([
+      ['7000', 'aged_out'],
+      ['7001', 'aged_out'],
+      ['7002', 'aged_out'],
+      ['7010', 'withdrawn'],
+    ]);
+    for (const row of rows) expect(row.removed_at).toEqual(new Date(1_761_500_000 * 1000));
+    // Back in a later export: current again, with no reason left.
+    const third = await zipFile('TikTok_Data_1762000000.zip', [
+      ['user_data_tiktok.json', list([...kept, 10].sort((a, b) => a - b))],
+    ]);
+    await load(third, 'reasons');
+    const { rows: back } = await database.pool.query(
+      `select removed_at, removed_reason from tiktok.watch_history w join tiktok.accounts a using (account_id)
+       where a.name = 'reasons' and link like '%/7010/'`,
+    );
+    expect(back).toEqual([{ removed_at: null, removed_reason: null }]);
+  });
+});
