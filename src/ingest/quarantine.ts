@@ -10,11 +10,12 @@
  * large, and a second copy of its personal data helps no one. Nothing retries an import, so there is
  * nothing to stop; the run record (`source`, `error_message`) names the folder and why it failed.
  */
-import { chmod, copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatabaseHandle } from '../db/connect.js';
 import { ArchiveError, coerceError, PipelineError, StageFailedError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { makeFilePrivate, makePrivateDir, writePrivateFile } from '../private-files.js';
 
 /** Failures that say nothing about the archive's bytes: there is nothing to put aside. */
 const NOT_THE_ARCHIVE = new Set(['archive_missing', 'archive_not_regular', 'archive_unreadable']);
@@ -78,7 +79,7 @@ export async function quarantineArchive(
       return undefined;
     }
     if (kind !== 'file') return undefined;
-    await mkdir(directory, { recursive: true, mode: 0o700 });
+    await makePrivateDir(directory);
     const target = path.join(
       directory,
       `${stamp(new Date())}-run${failure.runId}-${path.basename(failure.zipPath)}`,
@@ -86,7 +87,7 @@ export async function quarantineArchive(
     const action = failure.kind === 'sync' ? 'moved' : 'copied';
     if (action === 'moved') await move(failure.zipPath, target);
     else await copyFile(failure.zipPath, target);
-    await chmod(target, 0o600);
+    await makeFilePrivate(target);
     const error = coerceError(failure.error);
     const root = error instanceof StageFailedError ? coerceError(error.cause) : error;
     const reason: QuarantineReason = {
@@ -102,7 +103,7 @@ export async function quarantineArchive(
       quarantinedAt: new Date().toISOString(),
     };
     // Written to a temporary name first, so a reason file is never half there.
-    await writeFile(`${target}.reason.json.tmp`, `${JSON.stringify(reason, null, 2)}\n`, { mode: 0o600 });
+    await writePrivateFile(`${target}.reason.json.tmp`, `${JSON.stringify(reason, null, 2)}\n`);
     await rename(`${target}.reason.json.tmp`, `${target}.reason.json`);
     await context.database.pool.query(
       'update tiktok_sync.sync_runs set quarantined_to = $1 where run_id = $2',
