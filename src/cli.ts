@@ -9,7 +9,7 @@ import { cmdDb } from './cli/db.js';
 import { cmdDemo } from './cli/demo.js';
 import { cmdGrantAnalyst } from './cli/grant-analyst.js';
 import { cmdImport } from './cli/import.js';
-import { type Output, processOutput } from './cli/output.js';
+import { type Output, processOutput, visibleOutput } from './cli/output.js';
 import { cmdReprocess } from './cli/reprocess.js';
 import { registerRunCommand } from './cli/run.js';
 import { cmdSandbox } from './cli/sandbox.js';
@@ -41,9 +41,10 @@ export interface MainOptions {
  */
 export async function main(
   argv: string[],
-  output: Output = processOutput,
+  given: Output = processOutput,
   options: MainOptions = {},
 ): Promise<number> {
+  const output = visibleOutput(given);
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('Interrupted by a signal.'));
   process.once('SIGINT', onSignal);
