@@ -163,6 +163,21 @@ describe.skipIf(process.platform === 'win32')('import', () => {
     expect(await mode(shared)).toBe('755');
   });
 
+  it('the daemon logs what it made private as it starts', async () => {
+    const downloads = path.join(dataDir, 'downloads');
+    await chmod(downloads, 0o750);
+    vi.stubEnv('TIKTOK_CLIENT_KEY', 'key');
+    vi.stubEnv('TIKTOK_CLIENT_SECRET', 'secret');
+    vi.stubEnv('TIKTOK_SYNC_ENCRYPTION_KEY', Buffer.alloc(32, 1).toString('base64'));
+    const result = await runCli(['run', '--once']);
+    expect(result.code, result.text).toBe(0);
+    const warned = result.logs.map((line) => JSON.parse(line)).filter((entry) => entry.level === 40);
+    expect(warned.map((entry) => entry.msg)).toEqual([
+      `\`${downloads}\` could be read by other users of this machine (mode 750); it is now 700, as it holds TikTok exports.`,
+    ]);
+    expect(await mode(downloads)).toBe('700');
+  });
+
   it('creates nothing when there is nothing yet', async () => {
     const nowhere = path.join(dir, 'not-yet');
     expect(
