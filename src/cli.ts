@@ -9,7 +9,7 @@ import { cmdDb } from './cli/db.js';
 import { cmdDemo } from './cli/demo.js';
 import { cmdGrantAnalyst } from './cli/grant-analyst.js';
 import { cmdImport } from './cli/import.js';
-import { type Output, processOutput } from './cli/output.js';
+import { type Output, processOutput, visibleOutput } from './cli/output.js';
 import { cmdReprocess } from './cli/reprocess.js';
 import { registerRunCommand } from './cli/run.js';
 import { cmdSandbox } from './cli/sandbox.js';
@@ -18,12 +18,13 @@ import { cmdSync } from './cli/sync.js';
 import { requireEncryptionKey, requireTikTokApp } from './cli/tiktok-app.js';
 import { reportUnknownOptionsFirst } from './cli/unknown-options-first.js';
 import { packageVersion } from './cli/version.js';
-import { loadConfig } from './config.js';
+import { type Config, loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { DURATION_FORM, parseDuration } from './duration.js';
 import { coerceError, PipelineError, StageFailedError } from './errors.js';
 import { createLogger } from './logger.js';
+import { tightenPrivateData } from './private-files.js';
 import { parseFaultFlags } from './sandbox/index.js';
 import { ERAS, type Era } from './synthetic/index.js';
 
@@ -40,9 +41,10 @@ export interface MainOptions {
  */
 export async function main(
   argv: string[],
-  output: Output = processOutput,
+  given: Output = processOutput,
   options: MainOptions = {},
 ): Promise<number> {
+  const output = visibleOutput(given);
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('Interrupted by a signal.'));
   process.once('SIGINT', onSignal);
@@ -61,10 +63,17 @@ export async function main(
     .exitOverride()
     .configureOutput({ writeOut: (s) => output.out(s.trimEnd()), writeErr: (s) => output.err(s.trimEnd()) });
 
+  /** What a command says before it starts: a config file others can read, folders made private. */
+  const startupNotices = (config: Config) => ({
+    warnings: configFileWarnings({ configPath: program.opts().config }),
+    notes: tightenPrivateData(config),
+  });
+
   const context = () => {
     const config = loadConfig({ configPath: program.opts().config });
-    for (const warning of configFileWarnings({ configPath: program.opts().config }))
-      output.err(`warning: ${warning}`);
+    const { warnings, notes } = startupNotices(config);
+    for (const warning of warnings) output.err(`warning: ${warning}`);
+    for (const note of notes) output.err(`note: ${note}`);
     // One-shot commands print their own outcome; LOG_LEVEL=info shows the log lines too.
     const logger = createLogger({
       level: config.logLevel ?? 'error',
@@ -298,6 +307,7 @@ export async function main(
     signal: controller.signal,
     logDestination: options.logDestination,
     loadConfig: () => loadConfig({ configPath: program.opts().config }),
+    startupNotices,
   });
 
   registerAccountCommands(program, { output, signal: controller.signal, context });

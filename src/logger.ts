@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import pretty from 'pino-pretty';
+import { visible } from './terminal-text.js';
 
 /**
  * The logger every module receives (never a global). Lines on stderr: readable (pino-pretty) when
@@ -48,13 +49,15 @@ export function readableLogs(
 export function createLogger(options: CreateLoggerOptions): Logger {
   const { level, destination } = options;
   const stream = readableLogs(options)
-    ? pretty({
-        destination: destination ?? 2,
-        sync: true,
-        colorize: destination === undefined && process.stderr.isTTY === true,
-        translateTime: 'SYS:HH:MM:ss.l',
-        ignore: 'pid,hostname',
-      })
+    ? visibleStrings(
+        pretty({
+          destination: destination ?? 2,
+          sync: true,
+          colorize: destination === undefined && process.stderr.isTTY === true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname',
+        }),
+      )
     : (destination ?? pino.destination({ fd: 2, sync: true }));
   return pino(
     {
@@ -72,6 +75,26 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     },
     stream,
   );
+}
+
+/**
+ * Hands pino-pretty each JSON line with control characters in its strings made visible
+ * (src/terminal-text.ts): pino-pretty would print a message or an error naming a file as it is,
+ * escape sequences included. JSON lines need nothing: JSON escapes them.
+ */
+function visibleStrings(stream: pino.DestinationStream): pino.DestinationStream {
+  const reviver = (_key: string, value: unknown) => (typeof value === 'string' ? visible(value) : value);
+  return {
+    write(line: string) {
+      let safe: string;
+      try {
+        safe = `${JSON.stringify(JSON.parse(line, reviver))}\n`;
+      } catch {
+        safe = `${visible(line.trimEnd())}\n`;
+      }
+      stream.write(safe);
+    },
+  };
 }
 
 /** A logger that drops everything, for tests and library callers that pass none. */

@@ -4,12 +4,12 @@
  * and the context of a sync. `tiktok-sync import`, `reprocess`, `sync`, `demo` and `run` all get
  * their services here; nothing else constructs a client or a token store.
  */
-import { mkdir } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { type ImportContext, type ImportResult, importArchive } from './ingest/import-archive.js';
 import type { Logger } from './logger.js';
+import { makePrivateDir } from './private-files.js';
 import type { PortabilityApi } from './sync/request.js';
 import type { ImportExportFn, SyncContext } from './sync/run-sync.js';
 import {
@@ -97,7 +97,7 @@ export async function createServices(
     logger,
   };
   const grants = options.tokenStore ? options.tokenStore(storeOptions) : new TokenStore(storeOptions);
-  await mkdir(config.tiktok.download.directory, { recursive: true });
+  await makePrivateDir(config.tiktok.download.directory);
 
   const clientFor = (accountId: string) =>
     new PortabilityClient({

@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import { redactConnectionString } from '../db/connect.js';
 import { importArchive } from '../ingest/import-archive.js';
 import { importContextFor } from '../services.js';
+import { visible } from '../terminal-text.js';
 import type { CommandContext } from './context.js';
 import { formatCounts, type Output } from './output.js';
 
@@ -32,8 +33,9 @@ export async function cmdImport(
   zipPath: string,
   options: ImportCommandOptions,
 ): Promise<void> {
-  // `path.resolve` first, so that `.` or `export/` are named by the folder's own name.
-  const name = path.basename(path.resolve(zipPath));
+  // `path.resolve` first, so that `.` or `export/` are named by the folder's own name. Made visible
+  // here too: the progress bar writes it to the terminal itself.
+  const name = visible(path.basename(path.resolve(zipPath)));
   const progress = progressReporter(output, name);
   let result: Awaited<ReturnType<typeof importArchive>>;
   try {

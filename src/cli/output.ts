@@ -1,5 +1,6 @@
 import type { TableCounts } from '../db/schema.js';
 import { formatTable } from '../table.js';
+import { visible } from '../terminal-text.js';
 
 /** Where command output goes; stdout for results, stderr for progress and errors. */
 export interface Output {
@@ -13,6 +14,18 @@ export const processOutput: Output = {
   err: (line = '') => process.stderr.write(`${line}\n`),
   interactive: Boolean(process.stderr.isTTY),
 };
+
+/**
+ * The same output with control characters made visible in every line (src/terminal-text.ts): file
+ * and account names from outside reach the terminal as text, never as escape sequences.
+ */
+export function visibleOutput(output: Output): Output {
+  return {
+    out: (line = '') => output.out(visible(line)),
+    err: (line = '') => output.err(visible(line)),
+    interactive: output.interactive,
+  };
+}
 
 /** Left-aligned first column, right-aligned numbers. */
 export function formatCounts(counts: Record<string, TableCounts>): string {

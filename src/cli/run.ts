@@ -20,6 +20,11 @@ export interface RunCommandDeps {
   loadConfig(): Config;
   /** Where log lines go instead of stderr. */
   logDestination?: DestinationStream | undefined;
+  /**
+   * What to log as the daemon starts: warnings about the config file (others can read its secrets)
+   * and notes on folders made private (src/private-files.ts).
+   */
+  startupNotices?: ((config: Config) => { warnings: string[]; notes: string[] }) | undefined;
 }
 
 export interface RunOptions {
@@ -56,6 +61,9 @@ export function registerRunCommand(program: Command, deps: RunCommandDeps): void
         // The daemon logs what it does; `--once` prints a status table and only logs problems.
         const level = config.logLevel ?? (options.once ? 'warn' : 'info');
         const logger = createLogger({ level, format: config.logFormat, destination: deps.logDestination });
+        const notices = deps.startupNotices?.(config);
+        for (const warning of notices?.warnings ?? []) logger.warn(warning);
+        for (const note of notices?.notes ?? []) logger.warn(note);
         await runDaemon(config, deps.output, deps.signal, { ...options, logger });
       },
     );

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { access, chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { ConfigError, TerminalError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { makePrivateDir, writePrivateFile } from '../private-files.js';
 
 /** A running embedded server and how to reach it. */
 export interface EmbeddedServer {
@@ -38,7 +39,7 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedServer> {
   const dataDir = path.join(root, 'postgres');
   const statePath = path.join(root, 'embedded.json');
-  await mkdir(root, { recursive: true, mode: 0o700 });
+  await makePrivateDir(root);
   const state = await readState(statePath);
 
   const running = await runningServer(dataDir, state);
@@ -117,7 +118,7 @@ async function readState(statePath: string): Promise<EmbeddedState | undefined> 
 }
 
 async function writeState(statePath: string, state: EmbeddedState): Promise<void> {
-  await writeFile(statePath, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await writePrivateFile(statePath, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 /** The port of a live server on this data directory, read from its `postmaster.pid`. */

@@ -9,10 +9,11 @@
  * first import. Pruning removes the copies, never the archive's row or its data.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, cp, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, cp, lstat, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import type { KeptArchivesConfig } from '../config.js';
+import { makePrivateDir, makeTreePrivate } from '../private-files.js';
 
 /** A pool or a checked-out client. */
 type Queryable = Pick<pg.ClientBase, 'query'>;
@@ -74,8 +75,7 @@ async function copyArchive(
   request: KeepRequest,
 ): Promise<KeptArchive> {
   const accountDir = path.join(config.dir, request.accountId);
-  await privateDir(config.dir);
-  await privateDir(accountDir);
+  await makePrivateDir(accountDir);
   const name = path.basename(path.resolve(request.inputPath));
   const final = path.join(accountDir, request.sha256);
   const partial = `${final}.part-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -92,7 +92,7 @@ async function copyArchive(
     } else {
       await copyFile(request.inputPath, path.join(partial, name));
     }
-    await restrict(partial);
+    await makeTreePrivate(partial);
     await rm(final, { recursive: true, force: true });
     await rename(partial, final);
   } catch (error) {
@@ -163,19 +163,4 @@ export async function keptArchives(
     exportRoot: row.export_root,
     exportedAt: row.exported_at,
   }));
-}
-
-async function privateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
-}
-
-/** Folders 0700, files 0600, all the way down. */
-async function restrict(dir: string): Promise<void> {
-  await chmod(dir, 0o700);
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const inner = path.join(dir, entry.name);
-    if (entry.isDirectory()) await restrict(inner);
-    else if (entry.isFile()) await chmod(inner, 0o600);
-  }
 }

@@ -6,15 +6,25 @@
  * A download of ours (`sync`) is moved there; a file the user handed to `import` is copied, never
  * taken away from where the user keeps it. Both are written owner-only: exports hold personal data.
  *
+ * One copy per content: the copy is named by the SHA-256 of its bytes, `<sha256>-<name as it
+ * came>`, and each failed run adds only its reason, `<copy>.run<id>.reason.json`. The same archive
+ * failing again (an `import` run twice, a request downloaded again after `--retry-stopped`) points
+ * its run (`sync_runs.quarantined_to`) at the copy already there, instead of storing another full
+ * copy of someone's export; a download of ours with those bytes is then deleted. Reasons are one file
+ * per run rather than a list in one file, so two runs failing at once never overwrite each other.
+ *
  * An unzipped export folder is neither moved nor copied: it is the user's own working copy, perhaps
  * large, and a second copy of its personal data helps no one. Nothing retries an import, so there is
  * nothing to stop; the run record (`source`, `error_message`) names the folder and why it failed.
  */
-import { chmod, copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatabaseHandle } from '../db/connect.js';
 import { ArchiveError, coerceError, PipelineError, StageFailedError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { makeFilePrivate, makePrivateDir, writePrivateFile } from '../private-files.js';
 
 /** Failures that say nothing about the archive's bytes: there is nothing to put aside. */
 const NOT_THE_ARCHIVE = new Set(['archive_missing', 'archive_not_regular', 'archive_unreadable']);
@@ -38,14 +48,17 @@ export interface QuarantineFailure {
   error: unknown;
 }
 
-/** What `<archive>.reason.json` holds. */
+/** What `<copy>.run<id>.reason.json` holds. */
 export interface QuarantineReason {
   runId: string;
   account: string;
   kind: 'import' | 'sync';
   source: string;
   originalPath: string;
-  action: 'moved' | 'copied';
+  /** SHA-256 of the archive, hex: the copy's name starts with it. */
+  sha256: string;
+  /** `already quarantined`: the same bytes were put aside by an earlier run; this run points at them. */
+  action: 'moved' | 'copied' | 'already quarantined';
   stage: string;
   code: string;
   message: string;
@@ -78,15 +91,21 @@ export async function quarantineArchive(
       return undefined;
     }
     if (kind !== 'file') return undefined;
-    await mkdir(directory, { recursive: true, mode: 0o700 });
-    const target = path.join(
-      directory,
-      `${stamp(new Date())}-run${failure.runId}-${path.basename(failure.zipPath)}`,
-    );
-    const action = failure.kind === 'sync' ? 'moved' : 'copied';
-    if (action === 'moved') await move(failure.zipPath, target);
-    else await copyFile(failure.zipPath, target);
-    await chmod(target, 0o600);
+    await makePrivateDir(directory);
+    const sha256 = await fileSha256(failure.zipPath);
+    const existing = await quarantinedCopy(directory, sha256);
+    let target: string;
+    let action: QuarantineReason['action'];
+    if (existing !== undefined) {
+      target = existing;
+      action = 'already quarantined';
+      // Our own download is a temporary file: the copy already there has the same bytes.
+      if (failure.kind === 'sync') await rm(failure.zipPath, { force: true });
+    } else {
+      target = path.join(directory, `${sha256}-${path.basename(failure.zipPath)}`);
+      action = failure.kind === 'sync' ? 'moved' : 'copied';
+      await putAside(failure.zipPath, target, action === 'moved');
+    }
     const error = coerceError(failure.error);
     const root = error instanceof StageFailedError ? coerceError(error.cause) : error;
     const reason: QuarantineReason = {
@@ -95,6 +114,7 @@ export async function quarantineArchive(
       kind: failure.kind,
       source: failure.source,
       originalPath: path.resolve(failure.zipPath),
+      sha256,
       action,
       stage: failure.stage,
       code: root instanceof PipelineError ? root.code : 'unexpected',
@@ -102,8 +122,9 @@ export async function quarantineArchive(
       quarantinedAt: new Date().toISOString(),
     };
     // Written to a temporary name first, so a reason file is never half there.
-    await writeFile(`${target}.reason.json.tmp`, `${JSON.stringify(reason, null, 2)}\n`, { mode: 0o600 });
-    await rename(`${target}.reason.json.tmp`, `${target}.reason.json`);
+    const reasonFile = reasonPath(target, failure.runId);
+    await writePrivateFile(`${reasonFile}.tmp`, `${JSON.stringify(reason, null, 2)}\n`);
+    await rename(`${reasonFile}.tmp`, reasonFile);
     await context.database.pool.query(
       'update tiktok_sync.sync_runs set quarantined_to = $1 where run_id = $2',
       [target, failure.runId],
@@ -125,18 +146,50 @@ async function fileKind(file: string): Promise<'file' | 'folder' | 'other'> {
   }
 }
 
-/** Renames, or copies and deletes when the quarantine is on another file system. */
-async function move(from: string, to: string): Promise<void> {
-  try {
-    await rename(from, to);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-    await copyFile(from, to);
-    await rm(from, { force: true });
-  }
+/** Where the reason of run `runId` for the quarantined `copy` is written. */
+export function reasonPath(copy: string, runId: string): string {
+  return `${copy}.run${runId}.reason.json`;
 }
 
-/** `20261125T012233123Z`: sorts by time, safe in file names everywhere. */
-function stamp(date: Date): string {
-  return date.toISOString().replace(/[-:.]/g, '');
+async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+const REASON_FILE = /\.run\d+\.reason\.json(\.tmp)?$/;
+
+/** The copy of the archive with this SHA-256 already in the quarantine, if there is one. */
+async function quarantinedCopy(directory: string, sha256: string): Promise<string | undefined> {
+  const name = (await readdir(directory)).find(
+    (entry) => entry.startsWith(`${sha256}-`) && !REASON_FILE.test(entry),
+  );
+  return name === undefined ? undefined : path.join(directory, name);
+}
+
+/**
+ * Puts the archive at `target`, 0600: renamed when it is ours to move (copied and deleted when the
+ * quarantine is on another file system), else copied. A copy goes through a temporary name, so the
+ * name of a copy always means all of its bytes are there.
+ */
+async function putAside(from: string, target: string, move: boolean): Promise<void> {
+  if (move) {
+    try {
+      await rename(from, target);
+      await makeFilePrivate(target);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    }
+  }
+  const partial = path.join(path.dirname(target), `.partial-${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await copyFile(from, partial);
+    await makeFilePrivate(partial);
+    await rename(partial, target);
+  } catch (error) {
+    await rm(partial, { force: true }).catch(() => {});
+    throw error;
+  }
+  if (move) await rm(from, { force: true });
 }

@@ -1,13 +1,13 @@
 /**
  * Writes a value back as JSON text while its tokens stream past, numbers exact; for sections we keep
- * raw. Text beyond `limit` characters is dropped (the caller reports it) so that a huge unmodeled
- * section cannot exhaust memory.
+ * raw. Text beyond `limit` characters is dropped (the caller reports it, with the whole size, still
+ * counted) so that a huge unmodeled section cannot exhaust memory.
  */
 import { type JsonToken, jsonString } from './json-tree.js';
 
 export class JsonCapture {
   private parts: string[] = [];
-  private length = 0;
+  #length = 0;
   private depth = 0;
   /** Per open container: does the next member need a comma? */
   private readonly needComma: boolean[] = [];
@@ -20,7 +20,7 @@ export class JsonCapture {
   /** Starts a new value; `limit` is the largest text kept. */
   begin(limit: number, clean: (s: string) => string): void {
     this.parts = [];
-    this.length = 0;
+    this.#length = 0;
     this.depth = 0;
     this.needComma.length = 0;
     this.afterKey = false;
@@ -30,6 +30,11 @@ export class JsonCapture {
   }
 
   private limit = Number.POSITIVE_INFINITY;
+
+  /** Characters of the value's JSON text so far, also past the limit. */
+  get length(): number {
+    return this.#length;
+  }
 
   /** The text so far (complete once {@link push} returned true). */
   text(): string {
@@ -103,9 +108,9 @@ export class JsonCapture {
   }
 
   private emit(s: string): void {
+    this.#length += s.length;
     if (this.overflow) return;
-    this.length += s.length;
-    if (this.length > this.limit) {
+    if (this.#length > this.limit) {
       this.overflow = true;
       this.parts = [];
       return;

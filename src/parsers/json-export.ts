@@ -73,11 +73,18 @@ export async function* parseJsonExportBatches(
     for (let i = 0; i < text.length; i += SLICE) tokenizeSlice(text.slice(i, i + SLICE));
   };
   // Text after the top-level value is not handed to the tokenizer (it would refuse the whole file);
-  // it is reported once the member is read.
+  // it is reported once the member is read, by byte offset in the file (what a hex editor, `tail -c`
+  // or `dd` take): text positions would count neither bytes (é is two) nor characters (an emoji is
+  // two UTF-16 units), and miss the byte-order mark the decoder drops.
   const valueEnd = new JsonValueEnd();
   let read = 0;
-  let trailing: { offset: number; chars: number; start: string } | undefined;
+  /** Bytes of the file behind the text fed so far. */
+  let readBytes = 0;
+  let trailing: { offset: number; bytes: number; start: string } | undefined;
+  /** Bytes of the file behind `text`, which the decoder just returned. */
+  const bytesOf = (text: string) => decoder.bytesOf(text);
   const feed = (text: string): void => {
+    if (read === 0) readBytes = decoder.bomBytes;
     let rest = '';
     if (valueEnd.ended) {
       rest = text;
@@ -91,21 +98,23 @@ export async function* parseJsonExportBatches(
       }
     }
     if (rest !== '') {
-      const offset = read + text.length - rest.length;
       if (trailing !== undefined) {
-        trailing.chars += rest.length;
+        trailing.bytes += bytesOf(rest);
+        if (trailing.start.length < 80) trailing.start = (trailing.start + rest).slice(0, 80);
       } else {
         const garbage = rest.trimStart();
         if (garbage !== '') {
+          const bytes = bytesOf(garbage);
           trailing = {
-            offset: offset + rest.length - garbage.length,
-            chars: garbage.length,
+            offset: readBytes + bytesOf(text) - bytes,
+            bytes,
             start: garbage.slice(0, 80),
           };
         }
       }
     }
     read += text.length;
+    readBytes += bytesOf(text);
   };
   try {
     for await (const chunk of stream) {
@@ -121,7 +130,7 @@ export async function* parseJsonExportBatches(
     if (trailing !== undefined) {
       cx.warn(
         'trailing_data',
-        `\`${memberPath}\` has ${trailing.chars} characters after its JSON ends (from character ${trailing.offset}: "${preview(trailing.start)}"); they were ignored. The records before them were read.`,
+        `\`${memberPath}\` has ${trailing.bytes} bytes after its JSON ends (from byte ${trailing.offset}: "${preview(trailing.start)}"); they were ignored. The records before them were read.`,
         memberPath,
       );
     }

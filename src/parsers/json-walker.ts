@@ -64,6 +64,21 @@ import {
 } from './sections.js';
 import { peerFromChatKey } from './values.js';
 
+/**
+ * Why a value is kept raw, said once its size is known: the warning (`unknown_section`,
+ * `unexpected_shape`…) when it was kept, else one `raw_too_large` warning that names it by `subject`
+ * and says it was not kept. Said before, the first would claim "kept raw" of a value then dropped.
+ */
+interface KeptNote {
+  code: string;
+  /** The warning when the value was kept. */
+  message: string;
+  /** What the value is, as the start of a sentence: ``Unknown section `a/b` in `user_data.json` ``. */
+  subject: string;
+  /** Given once per member for this key (unknown keys repeat on every record). */
+  onceKey?: string;
+}
+
 /** The token-driven router; one per member. */
 export class JsonWalker {
   private readonly stack: Frame[] = [];
@@ -72,6 +87,8 @@ export class JsonWalker {
   private readonly buildFrame = new Frame(BUILD, 0, '', '');
   private readonly capture = new JsonCapture();
   private readonly captureFrame = new Frame(CAPTURE, 0, '', '');
+  /** Why the value being captured is kept raw (undefined: a section kept raw by design). */
+  private captureNote: KeptNote | undefined;
   private readonly reader: RecordReader;
   private readonly onTopLevelKey: ((key: string) => void) | undefined;
   private started = false;
@@ -186,16 +203,20 @@ export class JsonWalker {
           this.beginSection(def, t, path);
           return;
         }
-        this.cx.warn(
-          'unknown_section',
-          `Unknown top-level key \`${key}\` in \`${this.cx.member}\`; its known sections were read by name and the rest kept raw.`,
-          path,
-        );
         if (t.name === 'startObject') {
+          this.cx.warn(
+            'unknown_section',
+            `Unknown top-level key \`${key}\` in \`${this.cx.member}\`; its known sections were read by name, and each other one has a warning of its own.`,
+            path,
+          );
           this.push(new Frame(ROUTE, CATEGORY, path, path));
           return;
         }
-        this.beginCapture(t, path, C_RAW);
+        this.beginCapture(t, path, C_RAW, {
+          code: 'unknown_section',
+          message: `Unknown top-level key \`${key}\` in \`${this.cx.member}\`; it was kept raw.`,
+          subject: `Unknown top-level key \`${key}\` in \`${this.cx.member}\``,
+        });
         return;
       }
       case CATEGORY: {
@@ -211,12 +232,11 @@ export class JsonWalker {
           this.beginSection(def, t, path);
           return;
         }
-        this.cx.warn(
-          'unknown_section',
-          `Unknown section \`${path}\` in \`${this.cx.member}\`; it was kept raw.`,
-          path,
-        );
-        this.beginCapture(t, path, C_RAW);
+        this.beginCapture(t, path, C_RAW, {
+          code: 'unknown_section',
+          message: `Unknown section \`${path}\` in \`${this.cx.member}\`; it was kept raw.`,
+          subject: `Unknown section \`${path}\` in \`${this.cx.member}\``,
+        });
         return;
       }
       default: {
@@ -241,13 +261,12 @@ export class JsonWalker {
             return;
           }
         }
-        this.cx.warnOnce(
-          `key\0${path}`,
-          'unknown_key',
-          `Unknown key \`${key}\` in section \`${f.path}\` of \`${this.cx.member}\`; it was kept raw.`,
-          path,
-        );
-        this.beginCapture(t, path, C_RAW);
+        this.beginCapture(t, path, C_RAW, {
+          code: 'unknown_key',
+          message: `Unknown key \`${key}\` in section \`${f.path}\` of \`${this.cx.member}\`; it was kept raw.`,
+          subject: `Unknown key \`${key}\` in section \`${f.path}\` of \`${this.cx.member}\``,
+          onceKey: `key\0${path}`,
+        });
         return;
       }
     }
@@ -267,8 +286,13 @@ export class JsonWalker {
   }
 
   private beginSection(def: SectionDef, t: JsonToken, path: string): void {
-    if (!this.cx.section(def, path)) {
-      this.beginCapture(t, path, C_RAW);
+    const first = this.cx.section(def, path);
+    if (first !== undefined) {
+      this.beginCapture(t, path, C_RAW, {
+        code: 'duplicate_section',
+        message: `\`${path}\` in \`${this.cx.member}\` is the section already read at \`${first}\`; it was kept raw instead of being read twice.`,
+        subject: `\`${path}\` in \`${this.cx.member}\` (the section already read at \`${first}\`)`,
+      });
       return;
     }
     const content = def.content;
@@ -430,12 +454,11 @@ export class JsonWalker {
   }
 
   private keepUnexpected(t: JsonToken, path: string, expected: string): void {
-    this.cx.warn(
-      'unexpected_shape',
-      `Expected ${expected} at \`${path}\` in \`${this.cx.member}\`, found ${tokenKind(t)}; it was kept raw.`,
-      path,
-    );
-    this.beginCapture(t, path, C_RAW);
+    this.beginCapture(t, path, C_RAW, {
+      code: 'unexpected_shape',
+      message: `Expected ${expected} at \`${path}\` in \`${this.cx.member}\`, found ${tokenKind(t)}; it was kept raw.`,
+      subject: `The value at \`${path}\` in \`${this.cx.member}\` (${tokenKind(t)} where ${expected} was expected)`,
+    });
   }
 
   private mapValue(f: Frame, t: JsonToken): void {
@@ -567,10 +590,11 @@ export class JsonWalker {
     }
   }
 
-  private beginCapture(t: JsonToken, path: string, purpose: number): void {
+  private beginCapture(t: JsonToken, path: string, purpose: number, note?: KeptNote): void {
     const f = this.captureFrame;
     f.level = purpose;
     f.path = path;
+    this.captureNote = note;
     const cx = this.cx;
     this.capture.begin(
       purpose === C_SKIP ? 0 : cx.maxRawChars,
@@ -584,13 +608,17 @@ export class JsonWalker {
     const f = this.top;
     this.pop();
     if (f.level === C_SKIP) return;
+    const note = this.captureNote;
+    this.captureNote = undefined;
     if (this.capture.overflow) {
-      this.cx.warn(
-        'raw_too_large',
-        `Section \`${f.path}\` in \`${this.cx.member}\` is larger than ${this.cx.maxRawChars} characters; it was not kept.`,
-        f.path,
-      );
+      const subject =
+        note?.subject ?? `Section \`${f.path}\` in \`${this.cx.member}\` (kept raw: no table reads it)`;
+      this.cx.rawTooLarge(f.path, subject, this.capture.length);
       return;
+    }
+    if (note !== undefined) {
+      if (note.onceKey === undefined) this.cx.warn(note.code, note.message, f.path);
+      else this.cx.warnOnce(note.onceKey, note.code, note.message, f.path);
     }
     this.cx.raw(f.path, this.capture.text());
   }

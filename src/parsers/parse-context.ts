@@ -49,23 +49,17 @@ export class ParseContext {
   }
 
   /**
-   * Announces a section found at `path`. Returns false when the member already held the same section
-   * at another path (2026 writes Off TikTok Activity under two categories): reading it twice would
-   * store every record twice, so the caller keeps the second copy raw instead.
+   * Announces a section found at `path`. Returns the path it was read at first when the member
+   * already held the same section at another path (2026 writes Off TikTok Activity under two
+   * categories): reading it twice would store every record twice, so the caller keeps the second
+   * copy raw instead, and says so (`duplicate_section`).
    */
-  section(def: SectionDef, path: string): boolean {
+  section(def: SectionDef, path: string): string | undefined {
     const first = this.sectionPaths.get(def.id);
-    if (first !== undefined && first !== path) {
-      this.warn(
-        'duplicate_section',
-        `\`${path}\` in \`${this.member}\` is the section already read at \`${first}\`; it was kept raw instead of being read twice.`,
-        path,
-      );
-      return false;
-    }
+    if (first !== undefined && first !== path) return first;
     this.sectionPaths.set(def.id, path);
     this.announce(def, path);
-    return true;
+    return undefined;
   }
 
   /** Announces every (table, part) of a section found at `path`, once per path. */
@@ -95,6 +89,19 @@ export class ParseContext {
 
   raw(path: string, json: string): void {
     this.out.push({ kind: 'raw', path, json });
+  }
+
+  /**
+   * A value that would be kept raw but is larger than {@link maxRawChars}: not kept, and said once
+   * per path, in one warning that names it (`subject`), its size and what to do.
+   */
+  rawTooLarge(path: string, subject: string, chars: number): void {
+    this.warnOnce(
+      `raw_too_large\0${path}`,
+      'raw_too_large',
+      `${subject} was not kept: it is ${chars} characters as JSON, more than the ${this.maxRawChars} a section without a table may keep raw, so none of it is in the database. The export still holds it: keep the file, so that a version that reads this section into a table can import it (\`tiktok-sync reprocess\` reads kept archives again).`,
+      path,
+    );
   }
 
   warn(code: string, message: string, path: string): void {

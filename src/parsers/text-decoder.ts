@@ -47,12 +47,31 @@ export class ExportTextDecoder {
     return this.#withoutBom(this.#end());
   }
 
+  /**
+   * How many bytes of the file `text` was decoded from, for text just returned by {@link write} or
+   * {@link end} (before the next call: the encoding may change). Exact, but for bytes read as U+FFFD
+   * after invalid UTF-8, which count as the three bytes of U+FFFD whatever they were.
+   */
+  bytesOf(text: string): number {
+    if (this.#mode === 'utf16') return text.length * 2;
+    if (this.#mode === 'latin1') return text.length;
+    return Buffer.byteLength(text, 'utf8');
+  }
+
+  /** Bytes of the byte-order mark that was dropped from the start of the text (0 without one). */
+  get bomBytes(): number {
+    return this.#bomBytes;
+  }
+
   #bomChecked = false;
+  #bomBytes = 0;
 
   #withoutBom(text: string): string {
     if (this.#bomChecked || text.length === 0) return text;
     this.#bomChecked = true;
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    if (text.charCodeAt(0) !== 0xfeff) return text;
+    this.#bomBytes = this.bytesOf('\ufeff');
+    return text.slice(1);
   }
 
   #write(chunk: Buffer): string {
@@ -103,6 +122,8 @@ export class ExportTextDecoder {
       return this.#write(head);
     }
     this.#mode = 'utf16';
+    // TextDecoder drops the byte-order mark itself.
+    if (utf16.bom) this.#bomBytes = 2;
     this.#utf16Name = utf16.label;
     this.#utf16 = new TextDecoder(utf16.encoding, { fatal: true });
     this.cx.warn(
@@ -155,6 +176,8 @@ interface Utf16 {
   encoding: 'utf-16le' | 'utf-16be';
   label: string;
   by: string;
+  /** Told by its byte-order mark (which the decoder then drops). */
+  bom: boolean;
 }
 
 /**
@@ -164,10 +187,10 @@ interface Utf16 {
 function utf16Of(head: Buffer): Utf16 | undefined {
   if (head.length >= 2) {
     if (head[0] === 0xff && head[1] === 0xfe) {
-      return { encoding: 'utf-16le', label: 'UTF-16 LE', by: 'by its byte-order mark' };
+      return { encoding: 'utf-16le', label: 'UTF-16 LE', by: 'by its byte-order mark', bom: true };
     }
     if (head[0] === 0xfe && head[1] === 0xff) {
-      return { encoding: 'utf-16be', label: 'UTF-16 BE', by: 'by its byte-order mark' };
+      return { encoding: 'utf-16be', label: 'UTF-16 BE', by: 'by its byte-order mark', bom: true };
     }
   }
   const units = Math.min(head.length, SNIFF_BYTES) >> 1;
@@ -179,8 +202,10 @@ function utf16Of(head: Buffer): Utf16 | undefined {
     if (head[2 * i + 1] === 0) oddZero++;
   }
   const by = 'by the NUL bytes of its text; it has no byte-order mark';
-  if (oddZero * 2 >= units && evenZero * 10 <= units) return { encoding: 'utf-16le', label: 'UTF-16 LE', by };
-  if (evenZero * 2 >= units && oddZero * 10 <= units) return { encoding: 'utf-16be', label: 'UTF-16 BE', by };
+  if (oddZero * 2 >= units && evenZero * 10 <= units)
+    return { encoding: 'utf-16le', label: 'UTF-16 LE', by, bom: false };
+  if (evenZero * 2 >= units && oddZero * 10 <= units)
+    return { encoding: 'utf-16be', label: 'UTF-16 BE', by, bom: false };
   return undefined;
 }
 

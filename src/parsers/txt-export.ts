@@ -156,15 +156,27 @@ function watchLiveEntry(rec: JsonObject): { roomId: string | null; entry: JsonOb
   return { roomId, entry };
 }
 
-/** Keeps the records of an unmodeled file as one JSON array (the `raw` event). */
-function rawHandler(cx: ParseContext, path: string): LineSink {
+/**
+ * Keeps the records of an unmodeled file as one JSON array (the `raw` event). `unknown` is the
+ * warning for a file no section names, given at the end with the outcome: "kept raw", or one
+ * `raw_too_large` warning when it was too large to keep.
+ */
+function rawHandler(
+  cx: ParseContext,
+  path: string,
+  unknown?: { message: string; subject: string },
+): LineSink {
   const parts: string[] = ['['];
   let length = 1;
   let count = 0;
   let overflow = false;
   const clean = (s: string) => cx.clean(s, () => path);
   const sink = new RecordLines(cx, path, false, (rec) => {
-    if (overflow) return;
+    if (overflow) {
+      // Only counted, for the warning (NULs are not removed from what is not kept).
+      length += (count++ > 0 ? 1 : 0) + toJsonText(rec).length;
+      return;
+    }
     const text = (count++ > 0 ? ',' : '') + toJsonText(rec, clean);
     length += text.length;
     if (length > cx.maxRawChars) {
@@ -179,13 +191,14 @@ function rawHandler(cx: ParseContext, path: string): LineSink {
     end: () => {
       sink.end();
       if (overflow) {
-        cx.warn(
-          'raw_too_large',
-          `Section \`${path}\` in \`${cx.member}\` is larger than ${cx.maxRawChars} characters; it was not kept.`,
+        cx.rawTooLarge(
           path,
+          unknown?.subject ?? `Section \`${path}\` in \`${cx.member}\` (kept raw: no table reads it)`,
+          length + 1,
         );
         return;
       }
+      if (unknown !== undefined) cx.warn('unknown_section', unknown.message, path);
       parts.push(']');
       cx.raw(path, parts.join(''));
     },
@@ -211,8 +224,10 @@ function handlerFor(cx: ParseContext, memberPath: string): LineSink {
     }
   }
   if (def === undefined) {
-    cx.warn('unknown_section', `Unknown file \`${path}\` in the export; it was kept raw.`, path);
-    return rawHandler(cx, path);
+    return rawHandler(cx, path, {
+      message: `Unknown file \`${path}\` in the export; it was kept raw.`,
+      subject: `Unknown file \`${path}\` in the export`,
+    });
   }
   cx.section(def, path);
   if (def.content.kind === 'raw') return rawHandler(cx, path);

@@ -1,8 +1,9 @@
 import { createHash, type Hash, randomBytes } from 'node:crypto';
-import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError, TerminalError, TransientError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { openPrivateFile } from '../private-files.js';
 import type { Clock } from './clock.js';
 import { errorFromBody } from './envelope.js';
 import { networkFailure, readLimitedText } from './http.js';
@@ -65,7 +66,8 @@ export async function downloadArchive(
   const base = path.join(deps.download.directory, `tiktok-${requestId}-${randomBytes(4).toString('hex')}`);
   const partPath = `${base}.zip.part`;
   const finalPath = `${base}.zip`;
-  const file: FileHandle = await open(partPath, 'w+');
+  // Owner-only from the first byte: it is someone's whole export (src/private-files.ts).
+  const file: FileHandle = await openPrivateFile(partPath, 'w+');
   let fileClosed = false;
   let offset = 0;
   let hash: Hash = createHash('sha256');

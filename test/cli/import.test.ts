@@ -263,4 +263,48 @@ describe('tiktok-sync import', () => {
       { error_code: 'archive_not_regular', quarantined_to: null },
     ]);
   });
+
+  it('prints file, member and account names with their control characters made visible', async () => {
+    const RED = '\u001b[31m';
+    const SHOWN = '\\u001b[31m';
+    const printed = (result: { stdout: string[]; stderr: string[] }) => {
+      const text = [...result.stdout, ...result.stderr].join('\n');
+      expect(text).not.toMatch(/[\u001b\u009b\r]/);
+      return text;
+    };
+    const zip = path.join(dir, `colour${RED}.zip`);
+    await writeFile(
+      zip,
+      await zipBytes([
+        { name: 'Tiktok/Activity/Searches.txt', data: 'Date: 2024-01-01 00:00:00\nSearch Term: a\n' },
+        { name: `Tiktok/Activity/Red${RED}\r.txt`, data: 'Date: 2024-01-01 00:00:00\nColour: red\n' },
+      ]),
+    );
+    // Account names are letters, digits and a few signs; the refusal echoes the name given.
+    const refused = await run('import', zip, '--account', `evil${RED}`);
+    expect(refused.code).toBe(1);
+    expect(printed(refused)).toContain(`error: Account name \`evil${SHOWN}\` is not valid`);
+
+    const imported = await run('import', zip, '--account', 'colours');
+    expect(imported.code, imported.stderr.join('\n')).toBe(0);
+    const summary = printed(imported);
+    expect(summary).toContain(`Imported colour${SHOWN}.zip for account \`colours\``);
+    expect(summary).toContain(`Unknown file \`Activity/Red${SHOWN}\\u000d.txt\``);
+
+    const broken = path.join(dir, 'broken-member.zip');
+    await writeFile(
+      broken,
+      await zipBytes([{ name: `user_data${RED}.json`, data: '{"Your Activity": oops' }]),
+    );
+    const failed = await run('import', broken, '--account', 'colours');
+    expect(failed.code).toBe(1);
+    expect(printed(failed)).toContain(`\`user_data${SHOWN}.json\``);
+
+    // Status lists the archive by its file name; JSON stays JSON, with the name as it is.
+    expect(printed(await run('status'))).toContain(`colour${SHOWN}.zip`);
+    const machine = await run('status', '--json');
+    printed(machine);
+    const archives = JSON.parse(machine.stdout.join('\n')).archives;
+    expect(archives.map((a: { file_name: string }) => a.file_name)).toContain(`colour${RED}.zip`);
+  });
 });

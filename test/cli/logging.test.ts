@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger, readableLogs } from '../../src/logger.js';
+import { visible } from '../../src/terminal-text.js';
 
 function capture() {
   const chunks: string[] = [];
@@ -43,5 +44,25 @@ describe('log format', () => {
     expect(loadConfig({ configPath: undefined, env: {}, cwd: '/nonexistent' }).logFormat).toBe('auto');
     expect(loadConfig({ env: { LOG_FORMAT: 'JSON' }, cwd: '/nonexistent' }).logFormat).toBe('json');
     expect(() => loadConfig({ env: { LOG_FORMAT: 'xml' }, cwd: '/nonexistent' })).toThrow(/LOG_FORMAT.*auto/);
+  });
+});
+
+describe('control characters from outside', () => {
+  it('are written as JSON escapes; line feeds, tabs and other text are kept', () => {
+    expect(visible('plain café 東京 🎉\ttab\nline')).toBe('plain café 東京 🎉\ttab\nline');
+    expect(visible('a\u001b[31mred\u001b[0m\rover\bback\u0007\u007f\u009b2J\u202eevil')).toBe(
+      'a\\u001b[31mred\\u001b[0m\\u000dover\\u0008back\\u0007\\u007f\\u009b2J\\u202eevil',
+    );
+  });
+
+  it('reach readable log lines as text, in the message, fields and errors alike', () => {
+    const { destination, text } = capture();
+    const logger = createLogger({ level: 'info', format: 'pretty', destination });
+    const member = 'user_data\u001b]0;owned\u0007\u001b[2J.json';
+    logger.warn({ member, err: new Error(`\`${member}\` is not valid JSON`) }, `import of ${member} failed`);
+    const line = text();
+    expect(line).not.toMatch(/[\u001b\u0007]/);
+    expect(line).toContain('import of user_data\\u001b]0;owned\\u0007\\u001b[2J.json failed');
+    expect(line).toContain('`user_data\\u001b]0;owned\\u0007\\u001b[2J.json` is not valid JSON');
   });
 });

@@ -146,10 +146,9 @@ describe('bytes after the JSON', () => {
         expect(terms(list)).toEqual(TERMS);
         const reported = warnings(list);
         expect(reported).toHaveLength(1);
+        const offset = Buffer.byteLength(body + tail) - Buffer.byteLength(tail.trimStart());
         expect(reported[0]).toMatch(
-          new RegExp(
-            `^trailing_data: .*after its JSON ends \\(from character ${body.length + tail.length - tail.trimStart().length}:`,
-          ),
+          new RegExp(`^trailing_data: .*after its JSON ends \\(from byte ${offset}:`),
         );
       }
     });
@@ -170,7 +169,39 @@ describe('bytes after the JSON', () => {
     for (const size of [1, 2, 5, 64 * 1024]) {
       const list = await events(parseJsonExport, JSON_MEMBER, Buffer.from(`${text}garbage`), size);
       expect(terms(list), `${size}-byte chunks`).toEqual(tricky);
-      expect(warnings(list)).toEqual([expect.stringContaining(`from character ${text.length}:`)]);
+      expect(warnings(list)).toEqual([expect.stringContaining(`from byte ${text.length}:`)]);
+    }
+  });
+
+  it('reports where they start as a byte offset in the file, and their size, whatever the encoding and the chunks', async () => {
+    const latin1 = JSON.stringify({
+      'Your Activity': {
+        Searches: { SearchList: [{ Date: '2024-01-01 00:00:00', SearchTerm: 'café crème' }] },
+      },
+    });
+    const cases: [string, (text: string) => Buffer, string][] = [
+      ...ENCODINGS.map(
+        ([name, encode]) => [name, encode, jsonText()] as [string, (t: string) => Buffer, string],
+      ),
+      ['Latin-1', (t) => Buffer.from(t, 'latin1'), latin1],
+    ];
+    for (const [name, encode, body] of cases) {
+      for (const tail of ['saved by SyncTool', '\r\n\n  \0\0\0 ü 東 end\n', '\0'.repeat(70)]) {
+        const file = encode(body + tail);
+        const garbage = tail.trimStart();
+        // Where the bytes of the garbage begin: the file without them (the BOM, if any, included).
+        const offset = file.length - (encode(body + garbage).length - encode(body).length);
+        for (const size of [1, 2, 3, 7, 64, 64 * 1024]) {
+          const reported = warnings(await events(parseJsonExport, JSON_MEMBER, file, size)).filter((w) =>
+            w.startsWith('trailing_data'),
+          );
+          expect(reported, `${name}, ${JSON.stringify(tail)}, ${size}-byte chunks`).toEqual([
+            expect.stringContaining(
+              `has ${file.length - offset} bytes after its JSON ends (from byte ${offset}: "${tail === 'saved by SyncTool' ? `${tail}")` : ''}`,
+            ),
+          ]);
+        }
+      }
     }
   });
 

@@ -622,23 +622,77 @@ describe('json-export', () => {
     });
   });
 
-  it('drops a raw section above the size limit with a warning', async () => {
-    const doc = {
-      'Ads and data': { 'Ads Based On Data Received From Partners': { AdvertiserList: ['x'.repeat(500)] } },
-    };
-    const events: ParseEvent[] = [];
-    for await (const e of parseJsonExport(Readable.from([Buffer.from(toJson(doc))]), 'u.json', {
-      maxRawChars: 100,
-    })) {
-      events.push(e);
+  describe('a value kept raw above the size limit', () => {
+    async function limited(doc: unknown, maxRawChars: number, chunkSize = 64 * 1024): Promise<ParseEvent[]> {
+      const events: ParseEvent[] = [];
+      const stream = Readable.from(chunks(toJson(doc, 0), chunkSize));
+      for await (const e of parseJsonExport(stream, 'u.json', { maxRawChars })) events.push(e);
+      return events;
     }
-    expect(events).toEqual([
-      expect.objectContaining({
-        kind: 'warning',
-        code: 'raw_too_large',
-        path: 'Ads and data/Ads Based On Data Received From Partners',
-      }),
-    ]);
+    const tooLarge = (subject: string, chars: number, limit: number) =>
+      `${subject} was not kept: it is ${chars} characters as JSON, more than the ${limit} a section without a table may keep raw, so none of it is in the database. The export still holds it: keep the file, so that a version that reads this section into a table can import it (\`tiktok-sync reprocess\` reads kept archives again).`;
+
+    it('is not kept, and says so in one warning with its path, size and what to do', async () => {
+      const value = { AdvertiserList: ['x'.repeat(500)] };
+      const doc = { 'Ads and data': { 'Ads Based On Data Received From Partners': value } };
+      for (const size of [1, 7, 64 * 1024]) {
+        const events = await limited(doc, 100, size);
+        expect(events).toEqual([
+          {
+            kind: 'warning',
+            code: 'raw_too_large',
+            path: 'Ads and data/Ads Based On Data Received From Partners',
+            message: tooLarge(
+              'Section `Ads and data/Ads Based On Data Received From Partners` in `u.json` (kept raw: no table reads it)',
+              toJson(value, 0).length,
+              100,
+            ),
+          },
+        ]);
+      }
+    });
+
+    it('of an unknown section or an unexpected shape: one warning saying it was not kept, never "kept raw"', async () => {
+      const big = { Things: ['y'.repeat(300)] };
+      const events = await limited(
+        {
+          'Your Activity': {
+            'Brand New Section': big,
+            'Small New Section': { Things: ['z'] },
+            'Watch History': { VideoList: 'w'.repeat(300) },
+          },
+          'New Category': 'v'.repeat(300),
+        },
+        200,
+      );
+      expect(events.filter((e) => e.kind === 'raw')).toEqual([
+        { kind: 'raw', path: 'Your Activity/Small New Section', json: '{"Things":["z"]}' },
+      ]);
+      expect(warnings(events).map((w) => [w.code, w.message])).toEqual([
+        [
+          'raw_too_large',
+          tooLarge(
+            'Unknown section `Your Activity/Brand New Section` in `u.json`',
+            toJson(big, 0).length,
+            200,
+          ),
+        ],
+        [
+          'unknown_section',
+          'Unknown section `Your Activity/Small New Section` in `u.json`; it was kept raw.',
+        ],
+        [
+          'raw_too_large',
+          tooLarge(
+            'The value at `Your Activity/Watch History/VideoList` in `u.json` (a string where a list was expected)',
+            302,
+            200,
+          ),
+        ],
+        ['raw_too_large', tooLarge('Unknown top-level key `New Category` in `u.json`', 302, 200)],
+      ]);
+      expect(JSON.stringify(events)).not.toMatch(/Brand New Section[^"]*; it was kept raw/);
+    });
   });
 
   it('keeps identical records, in file order', async () => {

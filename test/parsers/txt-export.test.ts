@@ -191,6 +191,28 @@ describe('txt-export', () => {
     expect(sections(favorites)).toEqual(['favorites/other Activity/Favorite Podcasts_3.txt']);
   });
 
+  it('says an unknown file too large to keep raw was not kept, in one warning, instead of "kept raw"', async () => {
+    const text = 'Date: 2024-01-01 00:00:00\nColour: red\n\n'.repeat(20);
+    const events: ParseEvent[] = [];
+    const stream = Readable.from([Buffer.from(text)]);
+    for await (const e of parseTxtExport(stream, `${ROOT}/Activity/Colours.txt`, { maxRawChars: 100 }))
+      events.push(e);
+    expect(events.filter((e) => e.kind === 'raw')).toEqual([]);
+    expect(warnings(events)).toEqual([
+      expect.objectContaining({
+        code: 'raw_too_large',
+        path: 'Activity/Colours.txt',
+        message: expect.stringMatching(
+          /^Unknown file `Activity\/Colours\.txt` in the export was not kept: it is \d+ characters as JSON, more than the 100 a section without a table may keep raw, so none of it is in the database\. The export still holds it: keep the file/,
+        ),
+      }),
+    ]);
+    const small = await parse('Activity/Colours.txt', 'Date: 2024-01-01 00:00:00\nColour: red\n');
+    expect(warnings(small).map((w) => [w.code, w.message])).toEqual([
+      ['unknown_section', 'Unknown file `Activity/Colours.txt` in the export; it was kept raw.'],
+    ]);
+  });
+
   it('does not take a copy named like a second download for a part of the section', async () => {
     const copy = await parse('Activity/Following (2).txt', 'Date: 2023-12-01 00:00:00\nUsername: fan_1\n');
     expect(copy.map((e) => e.kind)).toEqual(['warning', 'raw']);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,7 @@ import { connectTo } from '../../src/db/connect.js';
 import { StageFailedError } from '../../src/errors.js';
 import { DEFAULT_ARCHIVE_LIMITS } from '../../src/ingest/archive.js';
 import { type ImportResult, importArchive } from '../../src/ingest/import-archive.js';
-import type { QuarantineReason } from '../../src/ingest/quarantine.js';
+import { type QuarantineReason, reasonPath } from '../../src/ingest/quarantine.js';
 import { qualified } from '../../src/ingest/tables.js';
 import { silentLogger } from '../../src/logger.js';
 import type { TableName } from '../../src/parsers/records.js';
@@ -23,6 +24,7 @@ const json = (value: unknown) => JSON.stringify(value);
 const watch = (list: unknown) => json({ 'Your Activity': { 'Watch History': { VideoList: list } } });
 const searches = (list: unknown) => json({ 'Your Activity': { Searches: { SearchList: list } } });
 const DATA = 'user_data_tiktok.json';
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 let refusing: TestDatabase;
 let accepting: TestDatabase;
@@ -266,7 +268,7 @@ describe('bad inputs', () => {
       // A download of ours is moved; a file the user handed over is copied and left where it was.
       expect(existsSync(file)).toBe(kind === 'import');
       const reason = JSON.parse(
-        await readFile(`${run.quarantined_to}.reason.json`, 'utf8'),
+        await readFile(reasonPath(run.quarantined_to, run.run_id), 'utf8'),
       ) as QuarantineReason;
       expect(reason).toMatchObject({
         runId: run.run_id,
@@ -279,6 +281,37 @@ describe('bad inputs', () => {
       expect(reason.message).toBe(run.error_message);
     },
   );
+
+  it('stores one copy of an archive that fails again, with the reason of each run', async () => {
+    const bytes = Buffer.from('the same broken archive, handed over twice and downloaded once');
+    const copies = async () =>
+      (await readdir(quarantine)).filter((name) => name.startsWith(sha256(bytes)) && !name.endsWith('.json'));
+    const runs: { run_id: string; quarantined_to: string }[] = [];
+    for (const [name, kind] of [
+      ['twice.zip', 'import'],
+      ['twice-again.zip', 'import'],
+      ['tiktok-1-abcd.zip', 'sync'],
+    ] as const) {
+      const file = await write(bytes, name);
+      await expect(load(refusing, file, 'victim', kind)).rejects.toThrow(/not a zip/);
+      runs.push(await lastRun(refusing));
+      // The user's file stays; a download of ours is not kept twice.
+      expect(existsSync(file)).toBe(kind === 'import');
+    }
+    expect(await copies()).toEqual([`${sha256(bytes)}-twice.zip`]);
+    const copy = path.join(quarantine, `${sha256(bytes)}-twice.zip`);
+    expect(runs.map((run) => run.quarantined_to)).toEqual([copy, copy, copy]);
+    const reasons: QuarantineReason[] = [];
+    for (const run of runs) reasons.push(JSON.parse(await readFile(reasonPath(copy, run.run_id), 'utf8')));
+    expect(
+      reasons.map((reason) => [reason.runId, reason.action, path.basename(reason.originalPath)]),
+    ).toEqual([
+      [runs[0]!.run_id, 'copied', 'twice.zip'],
+      [runs[1]!.run_id, 'already quarantined', 'twice-again.zip'],
+      [runs[2]!.run_id, 'already quarantined', 'tiktok-1-abcd.zip'],
+    ]);
+    expect(reasons.every((reason) => reason.sha256 === sha256(bytes))).toBe(true);
+  });
 
   it('leaves a missing file where it is not, and quarantines nothing', async () => {
     const files = existsSync(quarantine) ? await readdir(quarantine) : [];

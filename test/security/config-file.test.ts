@@ -1,9 +1,11 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { configFileWarnings } from '../../src/cli/config-file-check.js';
 import { loadConfig } from '../../src/config.js';
+import { runCli } from '../cli/run-cli.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 const CLIENT_SECRET = 'client-secret-CANARY-7b1f';
 const ENCRYPTION_KEY = Buffer.alloc(32, 0x42).toString('base64');
@@ -105,5 +107,49 @@ describe.skipIf(process.platform === 'win32')('config file with secrets', () => 
     }
     expect(message).toMatch(/clientSecret/);
     expectNoSecret(message);
+  });
+});
+
+describe.skipIf(process.platform === 'win32')('commands warn about a config file others can read', () => {
+  let database: TestDatabase;
+  let file: string;
+  const WARNING =
+    /Config file `.*commands\.json` holds `tiktok\.clientSecret`, `tiktok\.encryptionKey`, `databaseUrl` and every user of this machine can read it \(mode 644\); make it private with `chmod 600 /;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    // DATABASE_URL wins over the file's `databaseUrl` (whose password is the canary).
+    vi.stubEnv('DATABASE_URL', database.url);
+    vi.stubEnv('TIKTOK_SYNC_DATA_DIR', path.join(dir, 'data'));
+    file = await configFile('commands.json', secrets, 0o644);
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await database?.drop();
+  });
+
+  it('import prints it on stderr', async () => {
+    const result = await runCli(['--config', file, 'import', path.join(dir, 'nope.zip'), '--account', 'a']);
+    expect(result.stderr.filter((line) => line.startsWith('warning: '))).toEqual([
+      expect.stringMatching(WARNING),
+    ]);
+    expectNoSecret(result.text);
+  });
+
+  it('sync prints it on stderr', async () => {
+    const result = await runCli(['--config', file, 'sync', '--account', 'nobody', '--once']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.filter((line) => line.startsWith('warning: '))).toEqual([
+      expect.stringMatching(WARNING),
+    ]);
+    expectNoSecret(result.text);
+  });
+
+  it('the daemon (`run`) logs it as it starts', async () => {
+    const result = await runCli(['--config', file, 'run', '--once']);
+    expect(result.code, result.text).toBe(0);
+    const warnings = result.logs.map((line) => JSON.parse(line)).filter((entry) => entry.level === 40);
+    expect(warnings.map((entry) => entry.msg)).toEqual([expect.stringMatching(WARNING)]);
+    expectNoSecret(result.text);
   });
 });
