@@ -58,6 +58,11 @@ export async function grantAnalyst(
       grant usage on schema tiktok to ${quoted};
       grant select on all tables in schema tiktok to ${quoted};
       alter default privileges in schema tiktok grant select on tables to ${quoted};
+      -- information_schema shows a table's constraints only to a role with a right other than
+      -- SELECT on it; REFERENCES lets BI tools discover the foreign keys, and writes nothing (the
+      -- role can create no table to refer from: it has CREATE on no schema).
+      grant references on all tables in schema tiktok to ${quoted};
+      alter default privileges in schema tiktok grant references on tables to ${quoted};
     `);
     await client.query(
       includePrivate
@@ -65,8 +70,8 @@ export async function grantAnalyst(
       revoke create on schema tiktok_private from ${quoted};
       revoke all on all tables in schema tiktok_private from ${quoted};
       grant usage on schema tiktok_private to ${quoted};
-      grant select on all tables in schema tiktok_private to ${quoted};
-      alter default privileges in schema tiktok_private grant select on tables to ${quoted};`
+      grant select, references on all tables in schema tiktok_private to ${quoted};
+      alter default privileges in schema tiktok_private grant select, references on tables to ${quoted};`
         : `
       alter default privileges in schema tiktok_private revoke all on tables from ${quoted};
       revoke all on all tables in schema tiktok_private from ${quoted};
@@ -77,6 +82,7 @@ export async function grantAnalyst(
       tokens: boolean;
       write: boolean;
       private: boolean;
+      creates: string | null;
       relations: number;
     }>(
       `select
@@ -91,18 +97,23 @@ export async function grantAnalyst(
            where n.nspname = 'tiktok_private' and c.relkind in ('r', 'p', 'v', 'm')
              and has_table_privilege($1, c.oid, 'select')
          ) as private,
+         (select min(n.nspname) from pg_namespace n where has_schema_privilege($1, n.oid, 'create')
+           -- temporary tables can refer only to temporary tables
+           and n.nspname !~ '^pg_(toast_)?temp_') as creates,
          (select count(*)::int from pg_class c join pg_namespace n on n.oid = c.relnamespace
            where n.nspname = 'tiktok' and c.relkind in ('r', 'p', 'v', 'm')
              and has_table_privilege($1, c.oid, 'select')) as relations`,
       [role],
     );
     const check = rows[0]!;
-    if (check.tokens || check.write || (check.private && !includePrivate)) {
+    if (check.tokens || check.write || check.creates !== null || (check.private && !includePrivate)) {
       const what = check.tokens
         ? 'can read tiktok_sync.credentials'
         : check.write
           ? 'can write to tables of schema tiktok'
-          : 'can read schema tiktok_private';
+          : check.creates !== null
+            ? `can create tables in schema \`${check.creates}\` (and so refer to ours with foreign keys)`
+            : 'can read schema tiktok_private';
       throw new ConfigError(
         'role_not_read_only',
         `Role \`${role}\` ${what} through another grant (PUBLIC or a role it belongs to); nothing was changed. Remove that grant and run this again.`,

@@ -18,7 +18,7 @@ export async function cmdReprocess(
   options: ReprocessCommandOptions,
 ): Promise<void> {
   const { db } = context.database;
-  let query = db.selectFrom('tiktok_sync.accounts').select(['account_id', 'name']).orderBy('account_id');
+  let query = db.selectFrom('tiktok.accounts').select(['account_id', 'name']).orderBy('account_id');
   if (options.account !== undefined) query = query.where('name', '=', options.account);
   const accounts = await query.execute();
   if (accounts.length === 0) {

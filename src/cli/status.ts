@@ -19,7 +19,7 @@ export async function cmdStatus(
 ): Promise<void> {
   const { db } = context.database;
   const accounts = await db
-    .selectFrom('tiktok_sync.accounts as a')
+    .selectFrom('tiktok.accounts as a')
     .select([
       'a.account_id',
       'a.name',
@@ -41,7 +41,7 @@ export async function cmdStatus(
       ? []
       : await db
           .selectFrom('tiktok_sync.archives as ar')
-          .innerJoin('tiktok_sync.accounts as a', 'a.account_id', 'ar.account_id')
+          .innerJoin('tiktok.accounts as a', 'a.account_id', 'ar.account_id')
           .select([
             'a.name',
             'ar.archive_id',
@@ -61,7 +61,7 @@ export async function cmdStatus(
       ? []
       : await db
           .selectFrom('tiktok_sync.sync_runs as r')
-          .innerJoin('tiktok_sync.accounts as a', 'a.account_id', 'r.account_id')
+          .innerJoin('tiktok.accounts as a', 'a.account_id', 'r.account_id')
           .select([
             'a.name',
             'r.run_id',

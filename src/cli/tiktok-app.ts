@@ -35,7 +35,7 @@ export async function findAccount(
   db: Kysely<TikTokDatabase>,
   by: { name: string } | { openId: string },
 ): Promise<AccountRef | undefined> {
-  const query = db.selectFrom('tiktok_sync.accounts').select(['account_id', 'name', 'open_id']);
+  const query = db.selectFrom('tiktok.accounts').select(['account_id', 'name', 'open_id']);
   const row = await ('name' in by
     ? query.where('name', '=', by.name)
     : query.where('open_id', '=', by.openId)

@@ -1,6 +1,6 @@
 /**
  * Renaming and deleting accounts. An account's rows are spread over every schema, all keyed by
- * `account_id` and referencing `tiktok_sync.accounts`, so a delete removes the dependent rows first
+ * `account_id` and referencing `tiktok.accounts`, so a delete removes the dependent rows first
  * and the account row last, in one transaction.
  */
 import type pg from 'pg';
@@ -25,7 +25,7 @@ const BOOKKEEPING_TABLES = [
   'tiktok_sync.sync_runs',
 ] as const;
 
-/** Every table that holds rows of an account besides `tiktok_sync.accounts`, in delete order. */
+/** Every table that holds rows of an account besides `tiktok.accounts`, in delete order. */
 export const ACCOUNT_TABLES: readonly string[] = [
   ...Object.values(TABLE_SPECS)
     .filter((spec) => DATA_SCHEMAS.includes(spec.schema))
@@ -45,7 +45,7 @@ type Queryable = Pick<pg.ClientBase, 'query'>;
 
 export async function findAccountByName(db: Queryable, name: string): Promise<AccountRow | undefined> {
   const { rows } = await db.query<{ account_id: string; name: string }>(
-    'select account_id::text, name from tiktok_sync.accounts where name = $1',
+    'select account_id::text, name from tiktok.accounts where name = $1',
     [name],
   );
   return rows[0] && { accountId: rows[0].account_id, name: rows[0].name };
@@ -63,7 +63,7 @@ export async function renameAccount(pool: pg.Pool, from: string, to: string): Pr
   validateAccountName(to);
   try {
     const { rows } = await pool.query<{ account_id: string }>(
-      'update tiktok_sync.accounts set name = $2 where name = $1 returning account_id::text',
+      'update tiktok.accounts set name = $2 where name = $1 returning account_id::text',
       [from, to],
     );
     if (!rows[0]) throw unknownAccount(from);
@@ -92,7 +92,7 @@ export async function setAccountTimezone(pool: pg.Pool, name: string, timezone: 
     );
   }
   const { rows } = await pool.query<{ account_id: string }>(
-    'update tiktok_sync.accounts set timezone = $2 where name = $1 returning account_id::text',
+    'update tiktok.accounts set timezone = $2 where name = $1 returning account_id::text',
     [name, timezone],
   );
   if (!rows[0]) throw unknownAccount(name);
@@ -115,7 +115,7 @@ export async function deleteAccount(pool: pg.Pool, name: string, now: number): P
   try {
     await client.query('begin');
     const { rows: found } = await client.query<{ account_id: string }>(
-      'select account_id::text from tiktok_sync.accounts where name = $1 for update',
+      'select account_id::text from tiktok.accounts where name = $1 for update',
       [name],
     );
     const accountId = found[0]?.account_id;
@@ -138,7 +138,7 @@ export async function deleteAccount(pool: pg.Pool, name: string, now: number): P
       const result = await client.query(`delete from ${table} where account_id = $1`, [accountId]);
       if (result.rowCount) rows[table] = result.rowCount;
     }
-    await client.query('delete from tiktok_sync.accounts where account_id = $1', [accountId]);
+    await client.query('delete from tiktok.accounts where account_id = $1', [accountId]);
     await client.query('commit');
     return { accountId, name, rows };
   } catch (error) {

@@ -19,13 +19,13 @@ export async function ensureAccount(db: Kysely<Database>, name: string): Promise
   validateAccountName(name);
   // Look up first: an INSERT … ON CONFLICT would burn an identity value on every import.
   const found = await db
-    .selectFrom('tiktok_sync.accounts')
+    .selectFrom('tiktok.accounts')
     .select('account_id')
     .where('name', '=', name)
     .executeTakeFirst();
   if (found) return found.account_id;
   const inserted = await db
-    .insertInto('tiktok_sync.accounts')
+    .insertInto('tiktok.accounts')
     .values({ name })
     .onConflict((oc) => oc.column('name').doNothing())
     .returning('account_id')
@@ -34,7 +34,7 @@ export async function ensureAccount(db: Kysely<Database>, name: string): Promise
   // Created concurrently by another process.
   return (
     await db
-      .selectFrom('tiktok_sync.accounts')
+      .selectFrom('tiktok.accounts')
       .select('account_id')
       .where('name', '=', name)
       .executeTakeFirstOrThrow()

@@ -2,7 +2,7 @@ import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 
 /** Types of the tables the application reads and writes through kysely (bookkeeping). */
 export interface Database {
-  'tiktok_sync.accounts': AccountsTable;
+  'tiktok.accounts': AccountsTable;
   'tiktok_sync.archives': ArchivesTable;
   'tiktok_sync.sync_runs': SyncRunsTable;
 }

@@ -202,7 +202,7 @@ export async function reprocessAccount(
 async function createShadows(client: pg.ClientBase): Promise<void> {
   const ddl = Object.values(TABLE_SPECS).map(
     (spec) => `create temp table ${shadowTable(spec).slice('pg_temp.'.length)}
-       (like ${targetTable(spec)} including defaults including indexes) on commit drop`,
+       (like ${targetTable(spec)} including defaults including generated including indexes) on commit drop`,
   );
   ddl.push(`create temp table replay_raw (
       seq integer, archive_id bigint, first_run_id bigint, path text, content_hash uuid, content jsonb

@@ -38,6 +38,24 @@ export class Stager {
     await this.#client.query(ddl.join(';\n'));
   }
 
+  /**
+   * A message belongs to a conversation the export held (dm_messages.conversation_id refers to it,
+   * migration 0014): one that no conversation record named (a reader that saw only the messages) is
+   * staged as a conversation of its own, so the link never dangles.
+   */
+  async stageImpliedConversations(): Promise<void> {
+    if ((this.staged.get('dm_messages') ?? 0) === 0) return;
+    const { rowCount } = await this.#client.query(
+      `insert into ${stageTable('dm_conversations')} (part, conversation)
+       select distinct m.part, m.conversation from ${stageTable('dm_messages')} m
+       where m.conversation is not null and not exists (
+         select 1 from ${stageTable('dm_conversations')} c
+         where c.part is not distinct from m.part and c.conversation = m.conversation
+       )`,
+    );
+    if (rowCount) this.staged.set('dm_conversations', (this.staged.get('dm_conversations') ?? 0) + rowCount);
+  }
+
   /** Empties the staging tables for the next archive read in the same transaction (reprocess). */
   async reset(): Promise<void> {
     await this.flush();
@@ -168,5 +186,6 @@ export async function stageEvents(
     }
   }
   await stager.flush();
+  await stager.stageImpliedConversations();
   return { records, present };
 }

@@ -209,9 +209,8 @@ export function mapWatchLive(
       inner,
       c,
       { section: `${loc.section}/Comments`, where },
-      {
-        room_id: roomId,
-      },
+      // The session it was written in, when that session is stored (migration 0014: session_id).
+      { room_id: roomId, session_started_at: row?.started_at ?? null },
     );
     if (comment !== null) cx.record('live_comments', '', comment);
   }

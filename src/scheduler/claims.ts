@@ -63,7 +63,7 @@ export async function reconcileSchedule(db: Kysely<SchedulerDatabase>, options: 
   await sql`
     update tiktok_sync.sync_schedule s
        set paused = (a.name = any(${[...options.paused]}::text[])), updated_at = ${now}
-      from tiktok_sync.accounts a
+      from tiktok.accounts a
      where a.account_id = s.account_id
        and s.paused is distinct from (a.name = any(${[...options.paused]}::text[]))
   `.execute(db);
@@ -100,7 +100,7 @@ async function replanChangedIntervals(
   }>`
     select s.account_id, a.name, s.planned_interval, s.last_success_at
       from tiktok_sync.sync_schedule s
-      join tiktok_sync.accounts a on a.account_id = s.account_id
+      join tiktok.accounts a on a.account_id = s.account_id
      where s.planned_interval is not null
        and (s.lease_expires_at is null or s.lease_expires_at <= ${now})
        and (s.backoff_until is null or s.backoff_until <= ${now})
@@ -164,7 +164,7 @@ export async function claimDue(
     update tiktok_sync.sync_schedule s
        set lease_owner = ${options.owner}, lease_expires_at = ${expires}, lease_epoch = s.lease_epoch + 1,
            claimed_at = ${now}, heartbeat_at = ${now}, claim_count = s.claim_count + 1, updated_at = ${now}
-      from due, tiktok_sync.accounts a
+      from due, tiktok.accounts a
      where s.account_id = due.account_id and a.account_id = s.account_id
     returning s.account_id, a.name, s.lease_epoch::text as lease_epoch, s.slot_at, s.next_due_at, s.attempts,
               due.previous_owner
@@ -314,7 +314,7 @@ export async function clearStops(
   if (options.accounts && options.accounts.length > 0) {
     query = query.where('account_id', 'in', (eb) =>
       eb
-        .selectFrom('tiktok_sync.accounts')
+        .selectFrom('tiktok.accounts')
         .select('account_id')
         .where('name', 'in', [...options.accounts!]),
     );

@@ -112,7 +112,7 @@ export async function accountSyncStatus(
            r.finished_at as last_success_at, r.run_id as last_success_run_id, r.counts, s.sync_count, s.next_due_at,
            d.request_id, d.status as request_status, d.remote_status, d.added_at,
            s.attempts, s.backoff_until, s.last_error_code, s.last_error_message, s.last_error_at
-      from tiktok_sync.accounts a
+      from tiktok.accounts a
       left join tiktok_sync.credentials c on c.account_id = a.account_id
       left join tiktok_sync.sync_schedule s on s.account_id = a.account_id
       left join tiktok_sync.data_requests d on d.account_id = a.account_id and d.finished_at is null
@@ -176,7 +176,7 @@ export async function syncGauges(
   const states = await sql<{ state: string; n: number }>`
     select ${stateExpression(new Date(now))} as state, count(*)::int as n
       from tiktok_sync.sync_schedule s
-      join tiktok_sync.accounts a on a.account_id = s.account_id
+      join tiktok.accounts a on a.account_id = s.account_id
       left join tiktok_sync.credentials c on c.account_id = s.account_id
       left join tiktok_sync.data_requests d on d.account_id = s.account_id and d.finished_at is null
      group by 1
@@ -186,7 +186,7 @@ export async function syncGauges(
   `.execute(db);
   const successes = await sql<{ name: string; at: number | null }>`
     select a.name, extract(epoch from max(r.finished_at))::float8 as at
-      from tiktok_sync.accounts a
+      from tiktok.accounts a
       left join tiktok_sync.sync_runs r
         on r.account_id = a.account_id and r.status = 'succeeded' and r.kind in ('import', 'sync')
      group by a.name

@@ -89,7 +89,7 @@ export class TokenStore {
     try {
       await this.#db.transaction().execute(async (trx) => {
         await trx
-          .updateTable('tiktok_sync.accounts')
+          .updateTable('tiktok.accounts')
           .set({ open_id: tokens.openId })
           .where('account_id', '=', accountId)
           .execute();
@@ -102,7 +102,7 @@ export class TokenStore {
     } catch (error) {
       if ((error as { code?: string }).code === '23505') {
         const other = await this.#db
-          .selectFrom('tiktok_sync.accounts')
+          .selectFrom('tiktok.accounts')
           .select('name')
           .where('open_id', '=', tokens.openId)
           .executeTakeFirst();
@@ -173,7 +173,7 @@ export class TokenStore {
             true,
           );
           const named = await trx
-            .selectFrom('tiktok_sync.accounts')
+            .selectFrom('tiktok.accounts')
             .select('name')
             .where('account_id', '=', accountId)
             .executeTakeFirst();

@@ -47,7 +47,7 @@ export async function recordWebhookEvent(
   }
   if (!accountId && event.userOpenId) {
     const found = await db
-      .selectFrom('tiktok_sync.accounts')
+      .selectFrom('tiktok.accounts')
       .select('account_id')
       .where('open_id', '=', event.userOpenId)
       .executeTakeFirst();

@@ -442,6 +442,8 @@ describe('json-export', () => {
         room_id: ROOM,
         commented_at: '2024-03-23T08:30:26Z',
         content: 'hello',
+        // The session it was written in: with room_id, it names that session.
+        session_started_at: '2024-03-23T08:27:08Z',
         extra: '{"RawTime":1711182626}',
       },
     ]);

@@ -405,8 +405,20 @@ describe('txt-export', () => {
       },
     ]);
     expect(rows(watch, 'live_comments')).toEqual([
-      { room_id: '7349453257475769528', commented_at: '2024-03-23T08:30:26Z', content: 'hi', extra: null },
-      { room_id: '7349453257475769528', commented_at: '2024-03-23T08:31:00Z', content: 'bye', extra: null },
+      {
+        room_id: '7349453257475769528',
+        commented_at: '2024-03-23T08:30:26Z',
+        content: 'hi',
+        session_started_at: '2024-03-23T08:27:08Z',
+        extra: null,
+      },
+      {
+        room_id: '7349453257475769528',
+        commented_at: '2024-03-23T08:31:00Z',
+        content: 'bye',
+        session_started_at: '2024-03-23T08:27:08Z',
+        extra: null,
+      },
     ]);
     const go = await parse(
       'TikTok Live/Go Live History.txt',

@@ -128,6 +128,44 @@ describe('tiktok-sync grant-analyst', () => {
     expect(fresh.rows[0].rows_per_table.watch_history).toBe(watched.rows[0].n);
   });
 
+  it('finds every join it needs as a foreign key in information_schema, as BI tools do', async () => {
+    const { rows } = await analyst.query<{
+      from_table: string;
+      from_column: string;
+      to_table: string;
+      to_column: string;
+    }>(
+      `select kcu.table_name as from_table, kcu.column_name as from_column,
+              ccu.table_name as to_table, ccu.column_name as to_column
+       from information_schema.referential_constraints rc
+       join information_schema.key_column_usage kcu
+         on kcu.constraint_schema = rc.constraint_schema and kcu.constraint_name = rc.constraint_name
+       join information_schema.key_column_usage ccu
+         on ccu.constraint_schema = rc.unique_constraint_schema and ccu.constraint_name = rc.unique_constraint_name
+         and ccu.ordinal_position = kcu.position_in_unique_constraint
+       where kcu.table_schema = 'tiktok'`,
+    );
+    const joins = new Set(
+      rows.map((r) => `${r.from_table}.${r.from_column} -> ${r.to_table}.${r.to_column}`),
+    );
+    // Every data table of schema tiktok refers to its account.
+    const { rows: tables } = await database.pool.query<{ name: string }>(
+      `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = 'tiktok' and c.relkind = 'r' and c.relname <> 'accounts'`,
+    );
+    expect(tables.length).toBeGreaterThan(25);
+    for (const { name } of tables) expect(joins, name).toContain(`${name}.account_id -> accounts.account_id`);
+    expect(joins).toContain('dm_messages.conversation_id -> dm_conversations.conversation_id');
+    expect(joins).toContain('live_comments.session_id -> live_sessions.session_id');
+    // The account table itself is readable: the joins end somewhere the role can go.
+    const named = await analyst.query(
+      `select count(*)::int as n from tiktok.dm_messages m join tiktok.dm_conversations c using (conversation_id)`,
+    );
+    const all = await analyst.query('select count(*)::int as n from tiktok.dm_messages');
+    expect(named.rows[0].n).toBe(all.rows[0].n);
+    expect(all.rows[0].n).toBeGreaterThan(0);
+  });
+
   it('keeps the tokens and the bookkeeping out of its reach', async () => {
     expect(await denied('select * from tiktok_sync.credentials')).toBe('42501');
     expect(await denied('select access_token_ciphertext from tiktok_sync.credentials')).toBe('42501');

@@ -43,6 +43,8 @@ export const liveComments = defineTable({
     room_id: int(),
     commented_at: ts('CommentTime', 'Date', 'Time'),
     content: text('CommentContent', 'Content', 'Comment'),
+    /** Given by the session the comment is listed in: with room_id, it names that session (session_id). */
+    session_started_at: ts(),
   },
   key: ['room_id', 'commented_at', 'content'],
   knownExtra: ['RawTime'],
