@@ -10,6 +10,7 @@ import { cmdDemo } from './cli/demo.js';
 import { cmdGrantAnalyst } from './cli/grant-analyst.js';
 import { cmdImport } from './cli/import.js';
 import { type Output, processOutput, visibleOutput } from './cli/output.js';
+import { cmdReport, cmdServe, DEFAULT_REPORT_LISTEN } from './cli/report.js';
 import { cmdReprocess } from './cli/reprocess.js';
 import { registerRunCommand } from './cli/run.js';
 import { cmdSandbox } from './cli/sandbox.js';
@@ -286,6 +287,33 @@ export async function main(
     .action(async () => {
       const { config, logger } = context();
       await withDatabase(config, logger, controller.signal, (ctx) => cmdDemo(ctx, output));
+    });
+
+  program
+    .command('report')
+    .description(
+      'write the report: one HTML file with charts of activity, watch sessions, changes between syncs, followers, searches, messages, logins and the sync history; opens offline',
+    )
+    .option('-a, --account <name>', 'only this account (default: every account)')
+    .option('-o, --out <file>', 'where to write it (default: <dataDir>/report.html)')
+    .option('--tz <zone>', "IANA time zone of days, hours and times (default: each account's own)")
+    .action(async (options: { account?: string; out?: string; tz?: string }) => {
+      const { config, logger } = context();
+      await withDatabase(config, logger, controller.signal, (ctx) => cmdReport(ctx, output, options));
+    });
+
+  program
+    .command('serve')
+    .description(
+      'serve the report live from the database, read-only, until Ctrl-C (loopback only by default)',
+    )
+    .option('--listen <host:port>', 'where to listen (port 0 picks a free one)', DEFAULT_REPORT_LISTEN)
+    .option('-a, --account <name>', 'only this account (default: every account)')
+    .option('--tz <zone>', "IANA time zone of days, hours and times (default: each account's own)")
+    .option('--allow-remote', 'allow a --listen address other than loopback (the report shows private data)')
+    .action(async (options: { listen: string; account?: string; tz?: string; allowRemote?: boolean }) => {
+      const { config, logger } = context();
+      await withDatabase(config, logger, controller.signal, (ctx) => cmdServe(ctx, output, options));
     });
 
   program

@@ -9,6 +9,7 @@ import { Secret } from '../tiktok/secret.js';
 import { connectAccount, printConnected } from './connect.js';
 import type { CommandContext } from './context.js';
 import type { Output } from './output.js';
+import { writeReport } from './report.js';
 import { firstRequestId } from './sandbox.js';
 import { type SyncDependencies, syncOnce } from './sync.js';
 import { dbCommand, type TikTokApp, tiktokDb } from './tiktok-app.js';
@@ -114,6 +115,19 @@ export async function cmdDemo(context: CommandContext, output: Output): Promise<
     } else {
       output.out(`Database: ${connection}`);
     }
+
+    heading(
+      output,
+      '5. The report: activity, watch sessions, what the second sync changed, followers, searches, messages, logins',
+    );
+    const report = await writeReport(context, {
+      account: DEMO_ACCOUNT,
+      out: path.join(config.dataDir, 'report-demo.html'),
+    });
+    output.out(
+      'Open it in a browser; it needs no network. `npx tiktok-sync report` writes it again, `npx tiktok-sync serve` serves it live.',
+    );
+    output.out(`Report: ${report}`);
   } finally {
     if (connectedId !== undefined) await forgetSandboxGrant(context, connectedId);
     await sandbox.close();

@@ -79,18 +79,23 @@ export async function renameAccount(pool: pg.Pool, from: string, to: string): Pr
   }
 }
 
-/**
- * Sets the account's own time zone, in which the views' `*_local` columns are computed. The zone
- * must be one Postgres knows (an IANA name such as `Europe/Berlin`, or `UTC`).
- */
-export async function setAccountTimezone(pool: pg.Pool, name: string, timezone: string): Promise<AccountRow> {
-  const known = await pool.query('select 1 from pg_timezone_names where name = $1', [timezone]);
+/** Refuses a time zone that Postgres does not know (it computes the days and hours in it). */
+export async function requireKnownTimezone(db: Queryable, timezone: string): Promise<void> {
+  const known = await db.query('select 1 from pg_timezone_names where name = $1', [timezone]);
   if (known.rowCount === 0) {
     throw new ConfigError(
       'unknown_timezone',
       `\`${timezone}\` is not a time zone this database knows; give an IANA name such as \`Europe/Berlin\`, \`America/New_York\` or \`UTC\`.`,
     );
   }
+}
+
+/**
+ * Sets the account's own time zone, in which the views' `*_local` columns are computed. The zone
+ * must be one Postgres knows (an IANA name such as `Europe/Berlin`, or `UTC`).
+ */
+export async function setAccountTimezone(pool: pg.Pool, name: string, timezone: string): Promise<AccountRow> {
+  await requireKnownTimezone(pool, timezone);
   const { rows } = await pool.query<{ account_id: string }>(
     'update tiktok.accounts set timezone = $2 where name = $1 returning account_id::text',
     [name, timezone],

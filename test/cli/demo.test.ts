@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -52,6 +52,12 @@ describe('tiktok-sync demo', () => {
     expect(totals[1]![3]).toBeGreaterThan(0);
     expect(text).toMatch(/select .* from tiktok\.daily_activity/);
     expect(text).toContain(`Database: ${database.url.replace(/:[^:@/]+@/, ':***@')}`);
+    // It ends with the report of the account, written into the data directory.
+    const report = path.join(dir, 'report-demo.html');
+    expect(demo.stdout.at(-1)).toBe(`Report: ${report}`);
+    const html = await readFile(report, 'utf8');
+    expect(html).toContain('<h2>Account demo</h2>');
+    expect(html).toMatch(/data-chart="changes" data-account="demo" data-points="[1-9]/);
 
     expect(await count('select count(*)::int as n from tiktok.watch_history')).toBeGreaterThan(0);
     expect(

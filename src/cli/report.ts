@@ -1,0 +1,99 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError } from '../errors.js';
+import { buildReport, type ReportOptions } from '../report/build.js';
+import { renderReport } from '../report/html.js';
+import { chartsOf } from '../report/model.js';
+import { isLoopback, startReportServer } from '../report/server.js';
+import type { CommandContext } from './context.js';
+import type { Output } from './output.js';
+
+export const DEFAULT_REPORT_LISTEN = '127.0.0.1:8725';
+
+export interface ReportCommandOptions extends ReportOptions {
+  /** Where to write the page; default `<dataDir>/report.html`. */
+  out?: string | undefined;
+}
+
+/** Writes the report to a file (0600: it shows messages, logins and devices); returns its path. */
+export async function writeReport(context: CommandContext, options: ReportCommandOptions): Promise<string> {
+  const file = path.resolve(options.out ?? path.join(context.config.dataDir, 'report.html'));
+  const report = await buildReport(context.database.pool, options);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, renderReport(report), { mode: 0o600 });
+  return file;
+}
+
+/** `tiktok-sync report`: one self-contained HTML file that opens offline. */
+export async function cmdReport(
+  context: CommandContext,
+  output: Output,
+  options: ReportCommandOptions,
+): Promise<void> {
+  const file = await writeReport(context, options);
+  const scope = options.account === undefined ? 'every account' : `account \`${options.account}\``;
+  output.out(`Wrote the report of ${scope} to ${file}`);
+  output.out(
+    'Open it in a browser; it needs no network. It shows messages, logins and devices: keep it private.',
+  );
+}
+
+export interface ServeOptions extends ReportOptions {
+  /** `host:port`, an IPv6 host in brackets; port 0 picks a free one. */
+  listen: string;
+  /** Listen on an address other than loopback. */
+  allowRemote?: boolean | undefined;
+}
+
+/** `tiktok-sync serve`: the report live from the database, read-only, until interrupted. */
+export async function cmdServe(
+  context: CommandContext,
+  output: Output,
+  options: ServeOptions,
+): Promise<void> {
+  const { host, port } = parseListen(options.listen);
+  if (!isLoopback(host) && !options.allowRemote) {
+    throw new ConfigError(
+      'report_listen_not_loopback',
+      `--listen ${options.listen} is not a loopback address, and the report shows messages, logins and devices to whoever reaches it; listen on 127.0.0.1 (the default, ${DEFAULT_REPORT_LISTEN}) and forward the port, or pass --allow-remote behind your own access control.`,
+    );
+  }
+  // The account and the zone are checked before listening, so that a mistake stops the command.
+  const first = await buildReport(context.database.pool, options);
+  const listening = await startReportServer({
+    pool: context.database.pool,
+    host,
+    port,
+    report: { account: options.account, tz: options.tz },
+    logger: context.logger,
+  });
+  try {
+    const scope = options.account === undefined ? 'every account' : `account \`${options.account}\``;
+    output.out(
+      `Serving the report of ${scope} (${chartsOf(first).length} charts now) on ${listening.url}/ read-only, until Ctrl-C.`,
+    );
+    if (!isLoopback(host)) {
+      output.err(
+        `warning: ${listening.url} is reachable from other machines; anyone who reaches it reads this report.`,
+      );
+    }
+    await new Promise<void>((resolve) => {
+      if (context.signal.aborted) resolve();
+      context.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } finally {
+    await listening.close(1_000);
+  }
+}
+
+function parseListen(listen: string): { host: string; port: number } {
+  const match = /^(?:\[([\d:a-fA-F]+)\]|([\w.-]+)):(\d{1,5})$/.exec(listen);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) {
+    throw new ConfigError(
+      'config_invalid',
+      `--listen is \`${listen}\`; expected host:port, e.g. ${DEFAULT_REPORT_LISTEN} (port 0 picks a free one).`,
+    );
+  }
+  return { host: match[1] ?? match[2]!, port };
+}
