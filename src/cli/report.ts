@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { parseHostPort } from '../host-port.js';
 import { buildReport, type ReportOptions } from '../report/build.js';
 import { renderReport } from '../report/html.js';
 import { chartsOf } from '../report/model.js';
@@ -87,13 +88,12 @@ export async function cmdServe(
 }
 
 function parseListen(listen: string): { host: string; port: number } {
-  const match = /^(?:\[([\d:a-fA-F]+)\]|([\w.-]+)):(\d{1,5})$/.exec(listen);
-  const port = Number(match?.[3]);
-  if (!match || port > 65535) {
+  const parsed = parseHostPort(listen);
+  if (parsed === undefined) {
     throw new ConfigError(
       'config_invalid',
       `--listen is \`${listen}\`; expected host:port, e.g. ${DEFAULT_REPORT_LISTEN} (port 0 picks a free one).`,
     );
   }
-  return { host: match[1] ?? match[2]!, port };
+  return parsed;
 }

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { openDatabase } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { ConfigError, TerminalError } from '../errors.js';
+import { parseHostPort } from '../host-port.js';
 import { createLogger, type Logger } from '../logger.js';
 import { type Daemon, startDaemon } from '../scheduler/daemon.js';
 import { daemonDatabase } from '../scheduler/pool.js';
@@ -79,7 +80,7 @@ export async function runDaemon(
   signal: AbortSignal,
   options: RunOptions = {},
 ): Promise<void> {
-  if (options.listen !== undefined && !/^[\w.-]+:\d{1,5}$|^\[[\d:a-fA-F]+\]:\d{1,5}$/.test(options.listen)) {
+  if (options.listen !== undefined && parseHostPort(options.listen) === undefined) {
     throw new ConfigError(
       'config_invalid',
       `--listen is \`${options.listen}\`; expected host:port, e.g. 0.0.0.0:8724.`,

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { Kysely } from 'kysely';
 import { ConfigError } from '../errors.js';
+import { parseHostPort } from '../host-port.js';
 import type { Logger } from '../logger.js';
 import { listen } from '../server/listen.js';
 import type { Clock } from '../tiktok/clock.js';
@@ -50,9 +51,8 @@ export async function serveWebhooks(
     }
     handler(request, response);
   });
-  const at = options.listen.lastIndexOf(':');
-  const host = options.listen.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(options.listen.slice(at + 1));
+  // Validated as host:port by the config schema.
+  const { host, port } = parseHostPort(options.listen) ?? { host: options.listen, port: Number.NaN };
   const listening = await listen(server, { host, port }).catch((error: NodeJS.ErrnoException) => {
     throw new ConfigError(
       'webhook_listen_failed',

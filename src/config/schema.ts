@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cronProblem, isTimezone, looksLikeCron, tickProblem } from '../cron.js';
 import { DURATION_FORM, MINUTE, parseDuration, SECOND } from '../duration.js';
+import { HOST_PORT, parseHostPort } from '../host-port.js';
 import { decodeKeyText } from '../tiktok/secret.js';
 import { CATEGORIES, PORTABILITY_SCOPES } from '../tiktok/vocabulary.js';
 import { DEFAULTS } from './defaults.js';
@@ -91,13 +92,11 @@ const text = (meaning: string) =>
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T, meaning: string) =>
   z.enum(values, { error: `expected one of ${values.join(', ')}` }).describe(meaning);
 
-/** `host:port`, with an IPv6 host in brackets. */
-const HOST_PORT = /^[\w.-]+:\d{1,5}$|^\[[\d:a-fA-F]+\]:\d{1,5}$/;
-
 const hostPort = (meaning: string) =>
   z
     .string({ error: 'expected host:port, e.g. 127.0.0.1:8724' })
     .regex(HOST_PORT, { error: 'expected host:port, e.g. 127.0.0.1:8724' })
+    .refine((text) => parseHostPort(text) !== undefined, { error: 'expected a port from 0 to 65535' })
     .describe(meaning);
 
 const httpUrl = (example: string, meaning: string) =>

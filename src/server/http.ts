@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Counter } from 'prom-client';
 import { ConfigError, coerceError } from '../errors.js';
+import { parseHostPort } from '../host-port.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { ListenError, type Listening, listen } from './listen.js';
@@ -39,7 +40,8 @@ export interface DaemonServer {
  * (Prometheus text format), and the TikTok webhook receiver on its configured path.
  */
 export async function startDaemonServer(options: DaemonServerOptions): Promise<DaemonServer> {
-  const { host, port } = splitHostPort(options.listen);
+  // Validated as host:port by the config schema and `run --listen`.
+  const { host, port } = parseHostPort(options.listen) ?? { host: options.listen, port: Number.NaN };
   // Every webhook request, by how it was answered: a forged, wrong-secret, stale or replayed one is
   // `refused` (401), so an alert can watch for them.
   const webhooks = new Counter({
@@ -110,12 +112,6 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
     // A scrape or webhook in progress gets two seconds to finish.
     close: () => listening.close(2_000),
   };
-}
-
-function splitHostPort(listen: string): { host: string; port: number } {
-  const at = listen.lastIndexOf(':');
-  const host = listen.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-  return { host, port: Number(listen.slice(at + 1)) };
 }
 
 function send(response: ServerResponse, status: number, type: string, body: string): void {
