@@ -18,6 +18,7 @@ import { evolve, generateUser, renderJson, renderTxt } from '../../src/synthetic
 import { tableCounts as countsOf } from '../helpers/counts.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { zipBytes } from '../helpers/zip.js';
+import { BOOKKEEPING } from './support/checksums.js';
 
 let database: TestDatabase;
 let dir: string;
@@ -233,18 +234,8 @@ describe('exports in their own order', () => {
 
   /** Every data table of an account without bookkeeping columns, as sorted lines. */
   async function content(account: string): Promise<Record<string, string[]>> {
-    const bookkeeping = new Set([
-      'account_id',
-      'first_seen_at',
-      'first_seen_run_id',
-      'updated_at',
-      'updated_run_id',
-      'removed_at',
-      'removed_run_id',
-      // Surrogate ids hash the account in (migration 0014): the same rows give other ids elsewhere.
-      'conversation_id',
-      'session_id',
-    ]);
+    // Surrogate ids hash the account in (migration 0014): the same rows give other ids elsewhere.
+    const bookkeeping = new Set([...BOOKKEEPING, 'conversation_id', 'session_id']);
     const out: Record<string, string[]> = {};
     const tableOf = (name: string) => TABLE_NAMES.find((t) => qualified(t) === name)!;
     const tables = [...TABLE_NAMES.map((table) => qualified(table))];

@@ -7,7 +7,7 @@ import { DATA_SCHEMAS } from '../../../src/ingest/tables.js';
  * import still advances). They are replaced by what they mean: "still current" and the SHA-256 of the
  * archive that first saw, last changed or removed the row.
  */
-const BOOKKEEPING = new Set([
+export const BOOKKEEPING: ReadonlySet<string> = new Set([
   'account_id',
   'first_seen_at',
   'first_seen_run_id',
