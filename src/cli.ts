@@ -22,7 +22,7 @@ import { loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { DURATION_FORM, parseDuration } from './duration.js';
-import { coerceError, PipelineError, StageFailedError } from './errors.js';
+import { coerceError, InterruptedError, PipelineError, StageFailedError } from './errors.js';
 import { createLogger } from './logger.js';
 import { parseFaultFlags } from './sandbox/index.js';
 import { ERAS, type Era } from './synthetic/index.js';
@@ -44,7 +44,9 @@ export async function main(
   options: MainOptions = {},
 ): Promise<number> {
   const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error('Interrupted by a signal.'));
+  // The first SIGINT or SIGTERM stops the command (each stage gives up within a second or so, and the
+  // run is recorded); a second one, with no listener left, ends the process at once.
+  const onSignal = (signal: NodeJS.Signals) => controller.abort(new InterruptedError(signal));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const stop = () => controller.abort(options.signal?.reason);
@@ -311,7 +313,9 @@ export async function main(
       return error.exitCode === 0 ? 0 : 2;
     }
     if (controller.signal.aborted) {
-      output.err('Interrupted.');
+      // The stopped run says where it stopped and what was kept; anything else only that it stopped.
+      const inner = error instanceof StageFailedError ? coerceError(error.cause) : undefined;
+      output.err(inner instanceof InterruptedError ? inner.message : 'Interrupted.');
       return 130;
     }
     output.err(`error: ${describe(error)}`);
@@ -328,10 +332,14 @@ function isDesktopSession(): boolean {
   return Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY) || process.platform === 'darwin';
 }
 
+/** Failures whose message already says which run stopped where, and what of it was stored. */
+const RUN_SENTENCES = new Set(['interrupted']);
+
 function describe(thrown: unknown): string {
   const error = coerceError(thrown);
   if (error instanceof StageFailedError) {
     const inner = coerceError(error.cause);
+    if (inner instanceof PipelineError && RUN_SENTENCES.has(inner.code)) return inner.message;
     const run = error.runId
       ? ` (run ${error.runId} is marked failed at stage \`${error.stage}\`; stored data is unchanged)`
       : '';

@@ -5,7 +5,7 @@
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import type { Database, ExportTimeSource, WarningSummary } from '../db/schema.js';
-import { PipelineError } from '../errors.js';
+import { coerceError, InterruptedError, PipelineError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ArchiveInfo, WarningEvent } from '../parsers/records.js';
 
@@ -190,4 +190,34 @@ export async function recordFailedRun(
     .where('run_id', '=', runId)
     .execute()
     .catch((recordError) => log.error({ err: recordError }, 'could not record the failed run'));
+}
+
+/** Where a run stood with its commit when it failed. */
+export type CommitState = 'before' | 'during' | 'after';
+
+/**
+ * What a run that failed is recorded and reported with. An interruption (`signal` aborted before
+ * the commit) becomes one sentence that says where the run stopped, that nothing of it was stored,
+ * and what to do. Any other failure is returned as it is.
+ */
+export function runFailure(
+  thrown: unknown,
+  at: { stage: string; runId: string; commit: CommitState; signal?: AbortSignal | undefined },
+): { error: Error } {
+  const error = coerceError(thrown);
+  const where = `during stage \`${at.stage}\` of run ${at.runId}`;
+  if (at.signal?.aborted && at.commit === 'before') {
+    const reason = at.signal.reason;
+    const by =
+      reason instanceof InterruptedError
+        ? `Interrupted by ${reason.by}`
+        : `Stopped (${coerceError(reason).message.replace(/\.$/, '')})`;
+    return {
+      error: new InterruptedError(
+        reason instanceof InterruptedError ? reason.by : 'a stop request',
+        `${by} ${where}; nothing of this run was stored; run it again.`,
+      ),
+    };
+  }
+  return { error };
 }

@@ -125,10 +125,14 @@ export interface ChildOptions {
   timeoutMs?: number;
 }
 
+/** How Node runs the child: compiled when {@link compileChild} ran, else through tsx. */
+export function childCommand(): string[] {
+  return compiledChild ? [compiledChild] : ['--import', 'tsx', CHILD];
+}
+
 /** Runs the crash child to its end (or to its death) and reports what it said. */
 export function runChild(args: string[], options: ChildOptions): Promise<ChildRun> {
-  const command = compiledChild ? [compiledChild] : ['--import', 'tsx', CHILD];
-  const child = spawn(process.execPath, [...command, ...args], {
+  const child = spawn(process.execPath, [...childCommand(), ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'silent', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
