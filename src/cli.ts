@@ -4,7 +4,7 @@ import { registerAccountCommands } from './cli/account.js';
 import { cmdCancel } from './cli/cancel.js';
 import { configFileWarnings } from './cli/config-file-check.js';
 import { cmdConnect, preflightConnect } from './cli/connect.js';
-import { withDatabase } from './cli/context.js';
+import { prepareDatabase, withDatabase } from './cli/context.js';
 import { cmdDb } from './cli/db.js';
 import { cmdDemo } from './cli/demo.js';
 import { cmdGrantAnalyst } from './cli/grant-analyst.js';
@@ -20,7 +20,6 @@ import { reportUnknownOptionsFirst } from './cli/unknown-options-first.js';
 import { packageVersion } from './cli/version.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
-import { migrateToLatest } from './db/migrate.js';
 import { DURATION_FORM, parseDuration } from './duration.js';
 import { coerceError, InterruptedError, PipelineError, StageFailedError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -144,7 +143,7 @@ export async function main(
       const { config, logger } = context();
       const database = await openDatabase(config, logger);
       try {
-        const { applied, latest } = await migrateToLatest(database.db);
+        const { applied, latest } = await prepareDatabase(database, logger);
         output.out(
           applied.length > 0
             ? `Applied ${applied.join(', ')}; schema is at ${latest}.`

@@ -117,10 +117,12 @@ export async function importArchive(context: ImportContext, options: ImportOptio
     throw error;
   }
   const log = logger.child({ account: options.accountName, run: runId });
+  const closeStopped = () =>
+    closeAbandonedRuns(client, { accountId, runId }, log).catch((error) =>
+      log.warn({ err: error }, 'could not close the runs of stopped processes'),
+    );
   // Again under the account lock below: a killed process's backend may still be finishing a statement.
-  await closeAbandonedRuns(client, accountId, runId, log).catch((error) =>
-    log.warn({ err: error }, 'could not close the runs of stopped processes'),
-  );
+  await closeStopped();
   const stages = new StageRunner<ImportStage>(undefined, async (stage) => {
     // Each stage starts only while the command has not been stopped (SIGTERM, SIGINT).
     context.signal?.throwIfAborted();
@@ -203,7 +205,7 @@ export async function importArchive(context: ImportContext, options: ImportOptio
     await lockAccount(client, accountId);
     await client.query("set local timezone = 'UTC'");
     // Under the account lock: a killed process's transaction has ended by now, so its run is free.
-    await closeAbandonedRuns(client, accountId, runId, log);
+    await closeAbandonedRuns(client, { accountId, runId }, log);
     await stager.createTables();
 
     // parse: every member through the parsers into the staging tables.
@@ -336,6 +338,8 @@ export async function importArchive(context: ImportContext, options: ImportOptio
     throw failure;
   } finally {
     await stopCancelling();
+    // A killed process's run whose lock was still held at the second look above is free by now.
+    await closeStopped();
     // A connection that cannot release the run's lock is dropped, which releases it.
     const released = await releaseRun(client, runId).then(
       () => true,

@@ -109,7 +109,7 @@ export async function reprocessAccount(
     await lockAccount(client, accountId);
     await client.query("set local timezone = 'UTC'");
     await client.query('set local default_statistics_target = 20; set local jit = off');
-    await closeAbandonedRuns(client, accountId, runId, log);
+    await closeAbandonedRuns(client, { accountId, runId }, log);
     const stager = new Stager(client);
     await stager.createTables();
     await createShadows(client);

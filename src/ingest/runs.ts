@@ -53,23 +53,32 @@ export async function startRun(
 }
 
 /**
- * Closes the account's `running` runs whose process is gone (their run lock is free): marked failed
- * with `abandoned`. Their transaction either rolled back (nothing stored; the archive must be imported
- * again) or, when the process stopped between the commit and the final update, committed: the archive
- * row then names the run, and the message says the data is stored. Called when the run starts (so
- * an import that has nothing to merge closes them too) and again under the account lock, by which
- * time the transaction of a process killed mid-statement has ended.
+ * Closes the `running` runs whose process is gone (their run lock is free): marked failed with
+ * `abandoned`. Such a process was killed, crashed, or lost its database connection (its session, and
+ * so its lock, ended with it). Its transaction either rolled back (nothing stored; the archive must
+ * be imported again) or, when it stopped between the commit and the final update, committed: the
+ * archive row then names the run, and the message says the data is stored.
+ *
+ * An import closes its account's runs when it starts (so an import that has nothing to merge closes
+ * them too), again under the account lock, and once more after its commit: a backend whose client was
+ * killed mid-statement ends its transaction (freeing the account lock) a moment before its session
+ * (freeing the run lock), so the second look can still find the run held. Every command also closes
+ * the runs of all accounts as it starts ({@link closeStoppedRuns}). `runId` is the run that looks
+ * (left alone, and named in the message); without it, "a later command" is.
  */
 export async function closeAbandonedRuns(
   client: pg.ClientBase,
-  accountId: string,
-  runId: string,
+  scope: { accountId?: string | undefined; runId?: string | undefined },
   log: Logger,
-): Promise<void> {
+): Promise<number> {
+  const { accountId, runId } = scope;
   const { rows } = await client.query<{ run_id: string }>(
-    "select run_id from tiktok_sync.sync_runs where account_id = $1 and status = 'running' and run_id <> $2",
-    [accountId, runId],
+    `select run_id from tiktok_sync.sync_runs
+     where status = 'running' and ($1::bigint is null or account_id = $1) and ($2::bigint is null or run_id <> $2)`,
+    [accountId ?? null, runId ?? null],
   );
+  const by = runId === undefined ? 'a later command' : `run ${runId}`;
+  let closedRuns = 0;
   for (const { run_id: stale } of rows) {
     const key = runLockKey(stale);
     const { rows: locked } = await client.query<{ free: boolean }>(
@@ -85,18 +94,38 @@ export async function closeAbandonedRuns(
            error_code = 'abandoned',
            archive_id = coalesce(r.archive_id, a.archive_id),
            error_message = case when a.archive_id is null
-             then format('The process running this %s stopped at stage \`%s\` without recording an outcome (killed or crashed; found by run %s). Its transaction was rolled back, so nothing of it was stored: import the archive again (a sync resumes its request and does so by itself).', r.kind, r.stage, $2::text)
-             else format('The process running this %s stopped after its archive was committed, before recording the outcome (killed or crashed; found by run %s). The data is stored; only this run''s counts and timings were lost.', r.kind, $2::text)
+             then format('The process running this %s stopped at stage \`%s\` without recording an outcome (killed, crashed or cut off from the database; found by %s). Its transaction was rolled back, so nothing of it was stored: import the archive again (a sync resumes its request and does so by itself).', r.kind, r.stage, $2::text)
+             else format('The process running this %s stopped after its archive was committed, before recording the outcome (killed, crashed or cut off from the database; found by %s). The data is stored; only this run''s counts and timings were lost.', r.kind, $2::text)
            end
          from (select null) dummy
          left join tiktok_sync.archives a on a.first_run_id = $1
          where r.run_id = $1 and r.status = 'running'`,
-        [stale, runId],
+        [stale, by],
       );
-      if (closed.rowCount) log.warn({ abandonedRun: stale }, 'closed the run of a process that stopped');
+      if (closed.rowCount) {
+        closedRuns += 1;
+        log.warn({ abandonedRun: stale }, 'closed the run of a process that stopped');
+      }
     } finally {
       await client.query('select pg_advisory_unlock($1, $2)', [RUN_LOCK_SPACE, key]);
     }
+  }
+  return closedRuns;
+}
+
+/**
+ * Closes the runs of every account whose process is gone ({@link closeAbandonedRuns}). Each command
+ * does this once connected, so a run whose process could not record its outcome (killed, or cut off
+ * from the database) is closed by the next command of any kind, not only by the next import of its
+ * account. Runs of live processes hold their lock and are left alone. Costs one indexed query when
+ * no run is `running`.
+ */
+export async function closeStoppedRuns(pool: pg.Pool, log: Logger): Promise<number> {
+  const client = await pool.connect();
+  try {
+    return await closeAbandonedRuns(client, {}, log);
+  } finally {
+    client.release();
   }
 }
 
