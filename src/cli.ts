@@ -20,6 +20,7 @@ import { reportUnknownOptionsFirst } from './cli/unknown-options-first.js';
 import { packageVersion } from './cli/version.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
+import { isConnectionLost } from './db/connection-loss.js';
 import { DURATION_FORM, parseDuration } from './duration.js';
 import { coerceError, InterruptedError, PipelineError, StageFailedError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -332,7 +333,7 @@ function isDesktopSession(): boolean {
 }
 
 /** Failures whose message already says which run stopped where, and what of it was stored. */
-const RUN_SENTENCES = new Set(['interrupted']);
+const RUN_SENTENCES = new Set(['database_connection_lost', 'interrupted']);
 
 function describe(thrown: unknown): string {
   const error = coerceError(thrown);
@@ -345,6 +346,9 @@ function describe(thrown: unknown): string {
     return `${inner.message}${run}`;
   }
   if (error instanceof PipelineError) return error.message;
+  if (isConnectionLost(error)) {
+    return `The database connection was lost (${error.message}); check that the server runs, then run the command again.`;
+  }
   return `${error.message} (unexpected; please report it with the log above)`;
 }
 

@@ -322,9 +322,9 @@ export async function importArchive(context: ImportContext, options: ImportOptio
     await stopCancelling();
     await client.query('rollback').catch(() => {});
     const stage = stages.current ?? 'unpack';
-    const { error } = runFailure(thrown, { stage, runId, commit, signal: context.signal });
+    const { error, ifStored } = runFailure(thrown, { stage, runId, commit, signal: context.signal });
     const failure = new StageFailedError(stage, runId, error);
-    await recordFailedRun(db, runId, { stage, timings: stages.timings, warnings, error }, log);
+    await recordFailedRun(db, runId, { stage, timings: stages.timings, warnings, error, ifStored }, log);
     log.warn({ stage, code: failure.code, err: thrown }, 'import failed');
     await quarantineArchive(context, {
       runId,

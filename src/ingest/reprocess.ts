@@ -195,13 +195,13 @@ export async function reprocessAccount(
   } catch (thrown) {
     await stopCancelling();
     await client.query('rollback').catch(() => {});
-    const { error } = runFailure(refusedValue(thrown, stage), {
+    const { error, ifStored } = runFailure(refusedValue(thrown, stage), {
       stage,
       runId,
       commit,
       signal: context.signal,
     });
-    await recordFailedRun(db, runId, { stage, timings, warnings, error }, log);
+    await recordFailedRun(db, runId, { stage, timings, warnings, error, ifStored }, log);
     throw new StageFailedError(stage, runId, error);
   } finally {
     await stopCancelling();

@@ -4,8 +4,9 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
+import { isConnectionLost } from '../db/connection-loss.js';
 import type { Database, ExportTimeSource, WarningSummary } from '../db/schema.js';
-import { coerceError, InterruptedError, PipelineError } from '../errors.js';
+import { coerceError, InterruptedError, PipelineError, TransientError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ArchiveInfo, WarningEvent } from '../parsers/records.js';
 
@@ -191,7 +192,16 @@ export class WarningCollector {
   }
 }
 
-/** Records a run as failed, with where it stopped and why; a failure to record it is only logged. */
+/** How long a failed run's record is tried again while the database is unreachable (a restart). */
+const RECORD_RETRY_MS = 2_000;
+
+/**
+ * Records a run as failed, with where it stopped and why, on a connection of its own (the run's may
+ * be gone). With `ifStored`, the message when the run's archive turns out to be committed (a
+ * connection lost during the commit): the run then gets its `archive_id`. While the database is
+ * unreachable it is tried again for {@link RECORD_RETRY_MS}; a failure to record it is only logged
+ * (the run is then closed by the next command, see {@link closeStoppedRuns}). True when recorded.
+ */
 export async function recordFailedRun(
   db: Kysely<Database>,
   runId: string,
@@ -200,41 +210,68 @@ export async function recordFailedRun(
     timings: Record<string, number | undefined>;
     warnings: WarningCollector;
     error: Error;
+    ifStored?: string | undefined;
   },
   log: Logger,
-): Promise<void> {
+): Promise<boolean> {
   const { error, warnings } = failure;
-  await db
-    .updateTable('tiktok_sync.sync_runs')
-    .set({
-      status: 'failed',
-      ...(failure.stage === undefined ? {} : { stage: failure.stage }),
-      finished_at: sql<Date>`now()`,
-      stage_timings: JSON.stringify(failure.timings),
-      warnings: JSON.stringify(warnings.summary()),
-      warning_count: warnings.total,
-      error_code: error instanceof PipelineError ? error.code : 'unexpected',
-      error_message: error.message,
-    })
-    .where('run_id', '=', runId)
-    .execute()
-    .catch((recordError) => log.error({ err: recordError }, 'could not record the failed run'));
+  const stored = sql<
+    string | null
+  >`(select archive_id from tiktok_sync.archives a where a.first_run_id = ${runId}::bigint)`;
+  const record = () =>
+    db
+      .updateTable('tiktok_sync.sync_runs')
+      .set({
+        status: 'failed',
+        ...(failure.stage === undefined ? {} : { stage: failure.stage }),
+        finished_at: sql<Date>`now()`,
+        stage_timings: JSON.stringify(failure.timings),
+        warnings: JSON.stringify(warnings.summary()),
+        warning_count: warnings.total,
+        error_code: error instanceof PipelineError ? error.code : 'unexpected',
+        ...(failure.ifStored === undefined
+          ? { error_message: error.message }
+          : {
+              archive_id: sql<string>`coalesce(archive_id, ${stored})`,
+              error_message: sql<string>`case when ${stored} is null then ${error.message}::text else ${failure.ifStored}::text end`,
+            }),
+      })
+      .where('run_id', '=', runId)
+      .execute();
+  const deadline = performance.now() + RECORD_RETRY_MS;
+  for (;;) {
+    try {
+      await record();
+      return true;
+    } catch (recordError) {
+      if (isConnectionLost(recordError) && performance.now() < deadline) {
+        await delay(250);
+        continue;
+      }
+      if (isConnectionLost(recordError)) {
+        log.warn({ err: recordError }, 'the database is out of reach: the next command closes the run');
+      } else log.error({ err: recordError }, 'could not record the failed run');
+      return false;
+    }
+  }
 }
 
 /** Where a run stood with its commit when it failed. */
 export type CommitState = 'before' | 'during' | 'after';
 
 /**
- * What a run that failed is recorded and reported with. An interruption (`signal` aborted before
- * the commit) becomes one sentence that says where the run stopped, that nothing of it was stored,
- * and what to do. Any other failure is returned as it is.
+ * What a run that failed is recorded and reported with. A lost database connection and an
+ * interruption (`signal` aborted) become one sentence that says where the run stopped, whether
+ * anything of it was stored, and what to do; `ifStored` is the sentence to record when the archive
+ * turns out to be committed (see {@link recordFailedRun}). Any other failure is returned as it is.
  */
 export function runFailure(
   thrown: unknown,
   at: { stage: string; runId: string; commit: CommitState; signal?: AbortSignal | undefined },
-): { error: Error } {
+): { error: Error; ifStored?: string | undefined } {
   const error = coerceError(thrown);
   const where = `during stage \`${at.stage}\` of run ${at.runId}`;
+  const stored = `The database connection was lost ${where}, after its data was committed; the data is stored, only this run's counts and timings were lost.`;
   if (at.signal?.aborted && at.commit === 'before') {
     const reason = at.signal.reason;
     const by =
@@ -248,5 +285,31 @@ export function runFailure(
       ),
     };
   }
-  return { error };
+  if (!isConnectionLost(error)) return { error };
+  const lost = (message: string) =>
+    new TransientError('database_connection_lost', message, {
+      cause: error,
+      details: { stage: at.stage, runId: at.runId },
+    });
+  switch (at.commit) {
+    case 'before':
+      return {
+        error: lost(
+          `The database connection was lost ${where}; nothing of this run was stored; run it again.`,
+        ),
+      };
+    case 'during':
+      return {
+        error: lost(
+          `The database connection was lost ${where}, while its data was being committed; \`tiktok-sync status\` tells whether it was stored, and running it again is safe either way.`,
+        ),
+        ifStored: stored,
+      };
+    case 'after':
+      return { error: lost(stored), ifStored: stored };
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
