@@ -545,6 +545,8 @@ export async function serverTrial(
                 details.push(`${how} at ${stage}, back ${restartAtOnce ? 'at once' : 'after the exit'}`);
                 if (restartAtOnce) await server.restart();
               });
+              // Awaited below, once the child has exited; a failure must wait for that too.
+              killed.catch(() => {});
             },
           }
         : {}),

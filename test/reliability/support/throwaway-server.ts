@@ -53,7 +53,14 @@ export async function startThrowawayServer(prefix = 'tiktok-sync-server-'): Prom
         return;
       }
       const all = [postmaster, ...(await childrenOf(postmaster))];
-      for (const pid of all) process.kill(pid, 'SIGKILL');
+      for (const pid of all) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch (error) {
+          // A backend that ended since the list was made.
+          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+        }
+      }
       await until(async () => !(await Promise.all(all.map(alive))).some(Boolean));
     },
     async restart() {
