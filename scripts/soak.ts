@@ -5,10 +5,17 @@
  * the download from TikTok), sometimes kills the restarted process too, lets it finish, and compares
  * every data table with a clean run of the same exports.
  *
+ * Server trials kill the database server instead, at a random moment of the import: a throwaway
+ * server the soak starts for them (the embedded one, test/reliability/support/throwaway-server.ts),
+ * never the one DATABASE_URL names. It is killed as `pg_ctl stop -m immediate` does or with SIGKILL
+ * on every server process, and started again at once or once the import has exited; the import must
+ * end with one sentence, and after it is run again the data must equal the clean run's.
+ *
  * Needs a Postgres where it may create databases: DATABASE_URL (a superuser, e.g.
  * postgres://postgres@127.0.0.1:5432/postgres). Settings: SOAK_TRIALS (import trials, default 50),
- * SOAK_SYNC_TRIALS (download trials, default 10), SOAK_SCALE (records per export, default 100000),
- * SOAK_SEED. Exits non-zero when any trial leaves the database different from the reference.
+ * SOAK_SYNC_TRIALS (download trials, default 10), SOAK_SERVER_TRIALS (server trials, default 10),
+ * SOAK_SCALE (records per export, default 100000), SOAK_SEED. Exits non-zero when any trial leaves
+ * the database different from the reference.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,10 +33,12 @@ import {
   IMPORT_KILL_POINTS,
   importTrial,
   prepareImportScenario,
+  serverTrial,
   syncTrial,
   type TrialResult,
 } from '../test/reliability/support/crash-trials.js';
 import { seededRandom } from '../test/reliability/support/random.js';
+import { startThrowawayServer, type ThrowawayServer } from '../test/reliability/support/throwaway-server.js';
 
 const adminUrl = process.env.DATABASE_URL;
 if (!adminUrl) {
@@ -40,6 +49,7 @@ if (!adminUrl) {
 }
 const importTrials = Number(process.env.SOAK_TRIALS ?? 50);
 const syncTrials = Number(process.env.SOAK_SYNC_TRIALS ?? 10);
+const serverTrials = Number(process.env.SOAK_SERVER_TRIALS ?? 10);
 const scale = Number(process.env.SOAK_SCALE ?? 100_000);
 const seed = Number(process.env.SOAK_SEED ?? Date.now() % 1_000_000);
 const random = seededRandom(seed);
@@ -49,22 +59,16 @@ const template = `tiktok_sync_soak_template_${process.pid}`;
 const dir = await mkdtemp(path.join(tmpdir(), 'tiktok-sync-soak-'));
 const environment: CrashEnvironment = { adminUrl, template, dir };
 let sandbox: Sandbox | undefined;
+let server: ThrowawayServer | undefined;
 const results: TrialResult[] = [];
 const started = performance.now();
 
 try {
-  await withAdmin(adminUrl, (admin) => admin.query(`create database ${template}`));
-  const db = new Kysely<unknown>({
-    dialect: new PostgresDialect({
-      pool: new pg.Pool({ connectionString: databaseUrlFor(adminUrl, template) }),
-    }),
-  });
-  await migrateToLatest(db);
-  await db.destroy();
+  await createTemplate(adminUrl);
   await compileChild(path.join(dir, 'child'));
 
   log(
-    `soak: seed ${seed}, ${importTrials} import trials on 2 exports of ~${scale} records, ${syncTrials} download trials`,
+    `soak: seed ${seed}, ${importTrials} import trials on 2 exports of ~${scale} records, ${syncTrials} download trials, ${serverTrials} server trials`,
   );
   const scenario = await prepareImportScenario(environment, { scale, seed: seed % 1000 });
   log(
@@ -87,7 +91,20 @@ try {
       await syncTrial(environment, sandbox, `soak.sync${i}`, { random, downloadMs: 800 }),
     );
   }
+
+  if (serverTrials > 0) {
+    server = await startThrowawayServer('tiktok-sync-soak-server-');
+    await createTemplate(server.adminUrl);
+    const onServer: CrashEnvironment = { ...environment, adminUrl: server.adminUrl };
+    for (let i = 0; i < serverTrials; i++) {
+      report(
+        importTrials + syncTrials + i + 1,
+        await serverTrial(onServer, server, scenario, { random, killAgain: 1 }),
+      );
+    }
+  }
 } finally {
+  await server?.stop().catch(() => {});
   await sandbox?.close();
   await withAdmin(adminUrl, (admin) => admin.query(`drop database if exists ${template} with (force)`)).catch(
     () => {},
@@ -97,10 +114,22 @@ try {
 
 summarize();
 
+/** The migrated template every trial database is cloned from, on the server at `url`. */
+async function createTemplate(url: string): Promise<void> {
+  await withAdmin(url, (admin) => admin.query(`create database ${template}`));
+  const db = new Kysely<unknown>({
+    dialect: new PostgresDialect({
+      pool: new pg.Pool({ connectionString: databaseUrlFor(url, template) }),
+    }),
+  });
+  await migrateToLatest(db);
+  await db.destroy();
+}
+
 function report(n: number, result: TrialResult): void {
   results.push(result);
   log(
-    `  #${n} ${result.kind} kill=${result.kill} killed=${result.killed} kills=${result.kills} at=${result.atMs}ms stage=${result.stageAtKill} abandoned=${result.abandoned}${result.abandonedAfterCommit ? ` (${result.abandonedAfterCommit} after commit)` : ''} ${result.differences.length === 0 ? 'ok' : 'FAILED'} ${result.durationMs}ms`,
+    `  #${n} ${result.kind} kill=${result.kill} killed=${result.killed} kills=${result.kills} at=${result.atMs}ms stage=${result.stageAtKill} abandoned=${result.abandoned}${result.abandonedAfterCommit ? ` (${result.abandonedAfterCommit} after commit)` : ''}${result.connectionLost ? ` recorded-by-itself=${result.connectionLost}` : ''}${result.detail ? ` [${result.detail}]` : ''} ${result.differences.length === 0 ? 'ok' : 'FAILED'} ${result.durationMs}ms`,
   );
   for (const difference of result.differences) log(`      ${difference}`);
 }
@@ -120,6 +149,15 @@ function summarize(): void {
   log(`by kill point: ${count((r) => r.kill)}`);
   log(`by stage at the kill: ${count((r) => r.stageAtKill)}`);
   log(`runs closed as abandoned: ${results.reduce((sum, r) => sum + r.abandoned, 0)}`);
+  log(
+    `runs recorded failed by their own process after losing the database: ${results.reduce((sum, r) => sum + (r.connectionLost ?? 0), 0)}`,
+  );
+  const said = new Map<string, number>();
+  for (const line of results.flatMap((r) => r.said ?? [])) said.set(line, (said.get(line) ?? 0) + 1);
+  if (said.size > 0) {
+    log('what the imports said when their server was killed:');
+    for (const [line, n] of [...said].sort((a, b) => b[1] - a[1])) log(`  ${n}× ${line}`);
+  }
   log(`failed: ${failed.length}`);
   log(`time: ${Math.round((performance.now() - started) / 1000)} s`);
   process.exit(failed.length > 0 ? 1 : 0);

@@ -4,7 +4,7 @@ import { registerAccountCommands } from './cli/account.js';
 import { cmdCancel } from './cli/cancel.js';
 import { configFileWarnings } from './cli/config-file-check.js';
 import { cmdConnect, preflightConnect } from './cli/connect.js';
-import { withDatabase } from './cli/context.js';
+import { prepareDatabase, withDatabase } from './cli/context.js';
 import { cmdDb } from './cli/db.js';
 import { cmdDemo } from './cli/demo.js';
 import { cmdGrantAnalyst } from './cli/grant-analyst.js';
@@ -21,9 +21,9 @@ import { reportUnknownOptionsFirst } from './cli/unknown-options-first.js';
 import { packageVersion } from './cli/version.js';
 import { type Config, loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
-import { migrateToLatest } from './db/migrate.js';
+import { isConnectionLost } from './db/connection-loss.js';
 import { DURATION_FORM, parseDuration } from './duration.js';
-import { coerceError, PipelineError, StageFailedError } from './errors.js';
+import { coerceError, InterruptedError, PipelineError, StageFailedError } from './errors.js';
 import { createLogger } from './logger.js';
 import { tightenPrivateData } from './private-files.js';
 import { parseFaultFlags } from './sandbox/index.js';
@@ -47,7 +47,9 @@ export async function main(
 ): Promise<number> {
   const output = visibleOutput(given);
   const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error('Interrupted by a signal.'));
+  // The first SIGINT or SIGTERM stops the command (each stage gives up within a second or so, and the
+  // run is recorded); a second one, with no listener left, ends the process at once.
+  const onSignal = (signal: NodeJS.Signals) => controller.abort(new InterruptedError(signal));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const stop = () => controller.abort(options.signal?.reason);
@@ -152,7 +154,7 @@ export async function main(
       const { config, logger } = context();
       const database = await openDatabase(config, logger);
       try {
-        const { applied, latest } = await migrateToLatest(database.db);
+        const { applied, latest } = await prepareDatabase(database, logger);
         output.out(
           applied.length > 0
             ? `Applied ${applied.join(', ')}; schema is at ${latest}.`
@@ -349,7 +351,9 @@ export async function main(
       return error.exitCode === 0 ? 0 : 2;
     }
     if (controller.signal.aborted) {
-      output.err('Interrupted.');
+      // The stopped run says where it stopped and what was kept; anything else only that it stopped.
+      const inner = error instanceof StageFailedError ? coerceError(error.cause) : undefined;
+      output.err(inner instanceof InterruptedError ? inner.message : 'Interrupted.');
       return 130;
     }
     output.err(`error: ${describe(error)}`);
@@ -366,16 +370,23 @@ function isDesktopSession(): boolean {
   return Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY) || process.platform === 'darwin';
 }
 
+/** Failures whose message already says which run stopped where, and what of it was stored. */
+const RUN_SENTENCES = new Set(['database_connection_lost', 'interrupted']);
+
 function describe(thrown: unknown): string {
   const error = coerceError(thrown);
   if (error instanceof StageFailedError) {
     const inner = coerceError(error.cause);
+    if (inner instanceof PipelineError && RUN_SENTENCES.has(inner.code)) return inner.message;
     const run = error.runId
       ? ` (run ${error.runId} is marked failed at stage \`${error.stage}\`; stored data is unchanged)`
       : '';
     return `${inner.message}${run}`;
   }
   if (error instanceof PipelineError) return error.message;
+  if (isConnectionLost(error)) {
+    return `The database connection was lost (${error.message}); check that the server runs, then run the command again.`;
+  }
   return `${error.message} (unexpected; please report it with the log above)`;
 }
 

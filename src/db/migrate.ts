@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Kysely, Migration, MigrationProvider, MigrationResult } from 'kysely';
 import { Migrator } from 'kysely';
-import { TerminalError } from '../errors.js';
+import { TerminalError, TransientError } from '../errors.js';
+import { isConnectionLost } from './connection-loss.js';
 
 /** `migrations/` next to `src/` (from the sources) or next to `dist/src/` (when built). */
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
@@ -27,6 +28,14 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrateOutcome> 
   const { error, results = [] } = await migrator.migrateToLatest();
   const applied = results.filter((r: MigrationResult) => r.status === 'Success').map((r) => r.migrationName);
   if (error) {
+    if (isConnectionLost(error)) {
+      // Each migration runs in its own transaction: the ones applied stay, the one cut off left nothing.
+      throw new TransientError(
+        'database_connection_lost',
+        `The database connection was lost while the schema was brought up to date (${(error as Error).message}); the migrations applied stay applied: run the command again.`,
+        { cause: error },
+      );
+    }
     const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new TerminalError(
       'migration_failed',

@@ -3,8 +3,8 @@
  * only that file of an unzipped export) or one section's `.txt`. Also how the folder reader reads
  * each of its files.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { ArchiveError } from '../errors.js';
@@ -50,11 +50,51 @@ export function fileMember(
     progressBytes: kind === 'other' ? 0 : size,
     open: async (_readBefore, onBytes) => {
       if (size === 0) return Readable.from([]);
-      const source = createReadStream(file, { start: 0, end: size - 1 });
+      const { handle } = await openRegularFile(file, where);
+      const source = handle.createReadStream({ start: 0, end: size - 1 });
       return pipeline(source, new ByteCounter(onBytes), () => {});
     },
     failure: (error) => (error instanceof ArchiveError ? error : unreadable(where, error)),
   };
+}
+
+/**
+ * Opens `file` to read it, without waiting (opening a FIFO waits for a writer, in a thread nothing
+ * can interrupt), and checks on what was opened that it is a regular file: the path may have been
+ * swapped since it was looked at. Throws `archive_not_regular` for anything else, before a byte of
+ * it is read, and `archive_unreadable` when it cannot be opened.
+ */
+export async function openRegularFile(
+  file: string,
+  where: string,
+): Promise<{ handle: FileHandle; size: number }> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: unknown) => {
+    throw unreadable(where, error);
+  });
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      throw new ArchiveError(
+        'archive_not_regular',
+        `${where} is ${fileType(stats)}, not a regular file, so it was not read. Give the export's own files.`,
+        { details: { path: file } },
+      );
+    }
+    return { handle, size: stats.size };
+  } catch (error) {
+    await handle.close();
+    throw unreadable(where, error);
+  }
+}
+
+/** What a file that is not a regular file is, in words. */
+export function fileType(stats: Stats): string {
+  if (stats.isDirectory()) return 'a folder';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isSocket()) return 'a socket';
+  return 'a special file';
 }
 
 /**

@@ -6,16 +6,16 @@
  * JSON or TXT when its name ends so, and as a (broken) zip otherwise.
  *
  * Anything else (a FIFO, a device, a socket) is refused before it is opened: reading `/dev/zero`
- * never ends and opening a FIFO waits for a writer.
+ * never ends and opening a FIFO waits for a writer. Files are opened without waiting and checked
+ * again once open (archive-file.ts, `openRegularFile`), in case the path changed in between.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ArchiveError } from '../errors.js';
 import type { ArchiveLimits } from './archive.js';
-import { unreadable } from './archive-file.js';
+import { fileType, openRegularFile, unreadable } from './archive-file.js';
 import { listFolder } from './archive-folder.js';
 
 export type ArchiveSourceKind = 'zip' | 'folder' | 'json' | 'txt';
@@ -71,18 +71,8 @@ export async function archiveSource(inputPath: string): Promise<ArchiveSource> {
   return { kind: 'zip', path: inputPath, name };
 }
 
-function fileType(stats: Stats): string {
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isFIFO()) return 'a FIFO (named pipe)';
-  if (stats.isSocket()) return 'a socket';
-  return 'a special file';
-}
-
 async function startsLikeZip(file: string): Promise<boolean> {
-  const handle = await open(file, 'r').catch((error: unknown) => {
-    throw unreadable(`\`${file}\``, error);
-  });
+  const { handle } = await openRegularFile(file, `\`${file}\``);
   try {
     const head = Buffer.alloc(4);
     const { bytesRead } = await handle.read(head, 0, 4, 0);
@@ -105,10 +95,7 @@ export async function archiveIdentity(
   signal?: AbortSignal,
 ): Promise<ArchiveIdentity> {
   if (source.kind !== 'folder') {
-    const { size } = await stat(source.path).catch((error: unknown) => {
-      throw unreadable(`\`${source.path}\``, error);
-    });
-    return { sha256: await hashFile(source.path, `\`${source.path}\``), sizeBytes: size };
+    return hashFile(source.path, `\`${source.path}\``, signal);
   }
   const { files } = await listFolder(source.path, limits, signal);
   const read = files
@@ -120,17 +107,35 @@ export async function archiveIdentity(
   let sizeBytes = 0;
   for (const file of read) {
     signal?.throwIfAborted();
-    const content = await hashFile(file.path, `\`${file.name}\` in \`${source.path}\``);
-    hash.update(`${file.key}\0${file.size}\0${content}\n`);
+    const content = await hashFile(file.path, `\`${file.name}\` in \`${source.path}\``, signal, file.size);
+    hash.update(`${file.key}\0${file.size}\0${content.sha256}\n`);
     sizeBytes += file.size;
   }
   return { sha256: hash.digest('hex'), sizeBytes };
 }
 
-async function hashFile(file: string, where: string): Promise<string> {
+/**
+ * The SHA-256 of a regular file's first `size` bytes (its size when opened, by default): no further,
+ * as the readers read it, so a file that grows meanwhile is not followed. Stops as soon as `signal`
+ * aborts (a large export takes seconds to hash), with the signal's reason.
+ */
+async function hashFile(
+  file: string,
+  where: string,
+  signal: AbortSignal | undefined,
+  size?: number,
+): Promise<ArchiveIdentity> {
+  const opened = await openRegularFile(file, where);
+  const bytes = Math.min(size ?? opened.size, opened.size);
   const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash).catch((error: unknown) => {
+  if (bytes === 0) {
+    await opened.handle.close();
+    return { sha256: hash.digest('hex'), sizeBytes: 0 };
+  }
+  const source = opened.handle.createReadStream({ start: 0, end: bytes - 1 });
+  await pipeline(source, hash, signal ? { signal } : {}).catch((error: unknown) => {
+    if (signal?.aborted) throw signal.reason;
     throw unreadable(where, error);
   });
-  return hash.digest('hex');
+  return { sha256: hash.digest('hex'), sizeBytes: bytes };
 }

@@ -4,9 +4,10 @@ import { sql, type Updateable } from 'kysely';
 import type pg from 'pg';
 import type { KeptArchivesConfig } from '../config.js';
 import { ensureAccount } from '../db/accounts.js';
+import { cancelOnAbort } from '../db/cancel.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import type { ExportTimeSource, SyncRunsTable, TableCounts, WarningSummary } from '../db/schema.js';
-import { coerceError, StageFailedError } from '../errors.js';
+import { StageFailedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ArchiveInfo } from '../parsers/records.js';
 import { type ImportStage, StageRunner, type StageTimings } from '../sync/stages.js';
@@ -19,11 +20,13 @@ import { mergeAll, reconcileAll } from './merge.js';
 import { quarantineArchive } from './quarantine.js';
 import { checkRemovalGuard, DEFAULT_REMOVAL_GUARD, type RemovalGuard } from './removal-guard.js';
 import {
+  type CommitState,
   closeAbandonedRuns,
   latestImport,
   lockAccount,
   recordFailedRun,
   releaseRun,
+  runFailure,
   startRun,
   WarningCollector,
 } from './runs.js';
@@ -114,11 +117,15 @@ export async function importArchive(context: ImportContext, options: ImportOptio
     throw error;
   }
   const log = logger.child({ account: options.accountName, run: runId });
+  const closeStopped = () =>
+    closeAbandonedRuns(client, { accountId, runId }, log).catch((error) =>
+      log.warn({ err: error }, 'could not close the runs of stopped processes'),
+    );
   // Again under the account lock below: a killed process's backend may still be finishing a statement.
-  await closeAbandonedRuns(client, accountId, runId, log).catch((error) =>
-    log.warn({ err: error }, 'could not close the runs of stopped processes'),
-  );
+  await closeStopped();
   const stages = new StageRunner<ImportStage>(undefined, async (stage) => {
+    // Each stage starts only while the command has not been stopped (SIGTERM, SIGINT).
+    context.signal?.throwIfAborted();
     await db.updateTable('tiktok_sync.sync_runs').set({ stage }).where('run_id', '=', runId).execute();
   });
   const warnings = new WarningCollector();
@@ -134,10 +141,16 @@ export async function importArchive(context: ImportContext, options: ImportOptio
       .where('run_id', '=', runId)
       .execute();
 
+  // A stop (SIGTERM, SIGINT) cancels the transaction's statements, so that a long merge ends at once.
+  let stopCancelling = async () => {};
+  let commit: CommitState = 'before';
+
   try {
     // unpack: what the export is, whether it is the one imported last, and its members.
-    const input = await archiveSource(options.zipPath);
-    const identity = await stages.run('unpack', () => archiveIdentity(input, context.limits, context.signal));
+    const { input, identity } = await stages.run('unpack', async () => {
+      const input = await archiveSource(options.zipPath);
+      return { input, identity: await archiveIdentity(input, context.limits, context.signal) };
+    });
     // An export picked out of an archive that holds several is its own content.
     const sha256 =
       options.member === undefined
@@ -187,11 +200,12 @@ export async function importArchive(context: ImportContext, options: ImportOptio
     );
 
     const stager = new Stager(client);
+    stopCancelling = await cancelOnAbort(pool, client, context.signal);
     await client.query('begin');
     await lockAccount(client, accountId);
     await client.query("set local timezone = 'UTC'");
     // Under the account lock: a killed process's transaction has ended by now, so its run is free.
-    await closeAbandonedRuns(client, accountId, runId, log);
+    await closeAbandonedRuns(client, { accountId, runId }, log);
     await stager.createTables();
 
     // parse: every member through the parsers into the staging tables.
@@ -271,7 +285,11 @@ export async function importArchive(context: ImportContext, options: ImportOptio
     // record: commit, then the run's outcome.
     const summary = warnings.summary();
     await stages.run('record', async () => {
+      // A commit is not cancelled half-way: a stop from here on lets the archive be stored.
+      await stopCancelling();
+      commit = 'during';
       await client.query('commit');
+      commit = 'after';
       await finish({
         archive_id: archiveId,
         counts: JSON.stringify(counts),
@@ -302,12 +320,13 @@ export async function importArchive(context: ImportContext, options: ImportOptio
       kept: await keep(context, client, { accountId, archiveId, sha256, inputPath: options.zipPath }, log),
     };
   } catch (thrown) {
+    await stopCancelling();
     await client.query('rollback').catch(() => {});
-    const error = coerceError(thrown);
     const stage = stages.current ?? 'unpack';
+    const { error, ifStored } = runFailure(thrown, { stage, runId, commit, signal: context.signal });
     const failure = new StageFailedError(stage, runId, error);
-    await recordFailedRun(db, runId, { timings: stages.timings, warnings, error }, log);
-    log.warn({ stage, code: failure.code, err: error }, 'import failed');
+    await recordFailedRun(db, runId, { stage, timings: stages.timings, warnings, error, ifStored }, log);
+    log.warn({ stage, code: failure.code, err: thrown }, 'import failed');
     await quarantineArchive(context, {
       runId,
       accountName: options.accountName,
@@ -319,8 +338,15 @@ export async function importArchive(context: ImportContext, options: ImportOptio
     });
     throw failure;
   } finally {
-    await releaseRun(client, runId).catch(() => {});
-    client.release();
+    await stopCancelling();
+    // A killed process's run whose lock was still held at the second look above is free by now.
+    await closeStopped();
+    // A connection that cannot release the run's lock is dropped, which releases it.
+    const released = await releaseRun(client, runId).then(
+      () => true,
+      () => false,
+    );
+    client.release(released ? undefined : new Error('The run lock could not be released.'));
   }
 }
 

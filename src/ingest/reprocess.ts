@@ -20,6 +20,7 @@
 import { sql } from 'kysely';
 import type pg from 'pg';
 import type { KeptArchivesConfig } from '../config.js';
+import { cancelOnAbort } from '../db/cancel.js';
 import type { TableCounts, WarningSummary } from '../db/schema.js';
 import { ArchiveError, coerceError, StageFailedError } from '../errors.js';
 import { openArchive } from './archive.js';
@@ -27,10 +28,12 @@ import type { ImportContext } from './import-archive.js';
 import { keptArchives } from './kept-archives.js';
 import { emptyCounts, mergeRefused, mergeTable, reconcileTable, refusedValue } from './merge.js';
 import {
+  type CommitState,
   closeAbandonedRuns,
   lockAccount,
   recordFailedRun,
   releaseRun,
+  runFailure,
   startRun,
   WarningCollector,
 } from './runs.js';
@@ -97,12 +100,16 @@ export async function reprocessAccount(
   const warnings = new WarningCollector();
   const timings: Record<string, number> = {};
   let stage = 'replay';
+  let commit: CommitState = 'before';
+  // A stop (SIGTERM, SIGINT) cancels the transaction's statements (see db/cancel.ts).
+  let stopCancelling = async () => {};
   try {
+    stopCancelling = await cancelOnAbort(pool, client, context.signal);
     await client.query('begin');
     await lockAccount(client, accountId);
     await client.query("set local timezone = 'UTC'");
     await client.query('set local default_statistics_target = 20; set local jit = off');
-    await closeAbandonedRuns(client, accountId, runId, log);
+    await closeAbandonedRuns(client, { accountId, runId }, log);
     const stager = new Stager(client);
     await stager.createTables();
     await createShadows(client);
@@ -167,7 +174,11 @@ export async function reprocessAccount(
       archives.map((a) => a.archiveId),
     );
     timings.apply = Math.round(performance.now() - started);
+    context.signal?.throwIfAborted();
+    await stopCancelling();
+    commit = 'during';
     await client.query('commit');
+    commit = 'after';
 
     result.warnings = warnings.summary();
     result.warningCount = warnings.total;
@@ -188,13 +199,24 @@ export async function reprocessAccount(
     log.info({ archives: archives.length, records: result.records, timings }, 'kept archives reprocessed');
     return result;
   } catch (thrown) {
+    await stopCancelling();
     await client.query('rollback').catch(() => {});
-    const error = coerceError(refusedValue(thrown, stage));
-    await recordFailedRun(db, runId, { stage, timings, warnings, error }, log);
+    const { error, ifStored } = runFailure(refusedValue(thrown, stage), {
+      stage,
+      runId,
+      commit,
+      signal: context.signal,
+    });
+    await recordFailedRun(db, runId, { stage, timings, warnings, error, ifStored }, log);
     throw new StageFailedError(stage, runId, error);
   } finally {
-    await releaseRun(client, runId).catch(() => {});
-    client.release();
+    await stopCancelling();
+    // A connection that cannot release the run's lock is dropped, which releases it.
+    const released = await releaseRun(client, runId).then(
+      () => true,
+      () => false,
+    );
+    client.release(released ? undefined : new Error('The run lock could not be released.'));
   }
 }
 

@@ -4,8 +4,9 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
+import { isConnectionLost } from '../db/connection-loss.js';
 import type { Database, ExportTimeSource, WarningSummary } from '../db/schema.js';
-import { PipelineError } from '../errors.js';
+import { coerceError, InterruptedError, PipelineError, TransientError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ArchiveInfo, WarningEvent } from '../parsers/records.js';
 
@@ -53,23 +54,32 @@ export async function startRun(
 }
 
 /**
- * Closes the account's `running` runs whose process is gone (their run lock is free): marked failed
- * with `abandoned`. Their transaction either rolled back (nothing stored; the archive must be imported
- * again) or, when the process stopped between the commit and the final update, committed: the archive
- * row then names the run, and the message says the data is stored. Called when the run starts (so
- * an import that has nothing to merge closes them too) and again under the account lock, by which
- * time the transaction of a process killed mid-statement has ended.
+ * Closes the `running` runs whose process is gone (their run lock is free): marked failed with
+ * `abandoned`. Such a process was killed, crashed, or lost its database connection (its session, and
+ * so its lock, ended with it). Its transaction either rolled back (nothing stored; the archive must
+ * be imported again) or, when it stopped between the commit and the final update, committed: the
+ * archive row then names the run, and the message says the data is stored.
+ *
+ * An import closes its account's runs when it starts (so an import that has nothing to merge closes
+ * them too), again under the account lock, and once more after its commit: a backend whose client was
+ * killed mid-statement ends its transaction (freeing the account lock) a moment before its session
+ * (freeing the run lock), so the second look can still find the run held. Every command also closes
+ * the runs of all accounts as it starts ({@link closeStoppedRuns}). `runId` is the run that looks
+ * (left alone, and named in the message); without it, "a later command" is.
  */
 export async function closeAbandonedRuns(
   client: pg.ClientBase,
-  accountId: string,
-  runId: string,
+  scope: { accountId?: string | undefined; runId?: string | undefined },
   log: Logger,
-): Promise<void> {
+): Promise<number> {
+  const { accountId, runId } = scope;
   const { rows } = await client.query<{ run_id: string }>(
-    "select run_id from tiktok_sync.sync_runs where account_id = $1 and status = 'running' and run_id <> $2",
-    [accountId, runId],
+    `select run_id from tiktok_sync.sync_runs
+     where status = 'running' and ($1::bigint is null or account_id = $1) and ($2::bigint is null or run_id <> $2)`,
+    [accountId ?? null, runId ?? null],
   );
+  const by = runId === undefined ? 'a later command' : `run ${runId}`;
+  let closedRuns = 0;
   for (const { run_id: stale } of rows) {
     const key = runLockKey(stale);
     const { rows: locked } = await client.query<{ free: boolean }>(
@@ -85,18 +95,38 @@ export async function closeAbandonedRuns(
            error_code = 'abandoned',
            archive_id = coalesce(r.archive_id, a.archive_id),
            error_message = case when a.archive_id is null
-             then format('The process running this %s stopped at stage \`%s\` without recording an outcome (killed or crashed; found by run %s). Its transaction was rolled back, so nothing of it was stored: import the archive again (a sync resumes its request and does so by itself).', r.kind, r.stage, $2::text)
-             else format('The process running this %s stopped after its archive was committed, before recording the outcome (killed or crashed; found by run %s). The data is stored; only this run''s counts and timings were lost.', r.kind, $2::text)
+             then format('The process running this %s stopped at stage \`%s\` without recording an outcome (killed, crashed or cut off from the database; found by %s). Its transaction was rolled back, so nothing of it was stored: import the archive again (a sync resumes its request and does so by itself).', r.kind, r.stage, $2::text)
+             else format('The process running this %s stopped after its archive was committed, before recording the outcome (killed, crashed or cut off from the database; found by %s). The data is stored; only this run''s counts and timings were lost.', r.kind, $2::text)
            end
          from (select null) dummy
          left join tiktok_sync.archives a on a.first_run_id = $1
          where r.run_id = $1 and r.status = 'running'`,
-        [stale, runId],
+        [stale, by],
       );
-      if (closed.rowCount) log.warn({ abandonedRun: stale }, 'closed the run of a process that stopped');
+      if (closed.rowCount) {
+        closedRuns += 1;
+        log.warn({ abandonedRun: stale }, 'closed the run of a process that stopped');
+      }
     } finally {
       await client.query('select pg_advisory_unlock($1, $2)', [RUN_LOCK_SPACE, key]);
     }
+  }
+  return closedRuns;
+}
+
+/**
+ * Closes the runs of every account whose process is gone ({@link closeAbandonedRuns}). Each command
+ * does this once connected, so a run whose process could not record its outcome (killed, or cut off
+ * from the database) is closed by the next command of any kind, not only by the next import of its
+ * account. Runs of live processes hold their lock and are left alone. Costs one indexed query when
+ * no run is `running`.
+ */
+export async function closeStoppedRuns(pool: pg.Pool, log: Logger): Promise<number> {
+  const client = await pool.connect();
+  try {
+    return await closeAbandonedRuns(client, {}, log);
+  } finally {
+    client.release();
   }
 }
 
@@ -162,7 +192,16 @@ export class WarningCollector {
   }
 }
 
-/** Records a run as failed, with where it stopped and why; a failure to record it is only logged. */
+/** How long a failed run's record is tried again while the database is unreachable (a restart). */
+const RECORD_RETRY_MS = 2_000;
+
+/**
+ * Records a run as failed, with where it stopped and why, on a connection of its own (the run's may
+ * be gone). With `ifStored`, the message when the run's archive turns out to be committed (a
+ * connection lost during the commit): the run then gets its `archive_id`. While the database is
+ * unreachable it is tried again for {@link RECORD_RETRY_MS}; a failure to record it is only logged
+ * (the run is then closed by the next command, see {@link closeStoppedRuns}). True when recorded.
+ */
 export async function recordFailedRun(
   db: Kysely<Database>,
   runId: string,
@@ -171,23 +210,106 @@ export async function recordFailedRun(
     timings: Record<string, number | undefined>;
     warnings: WarningCollector;
     error: Error;
+    ifStored?: string | undefined;
   },
   log: Logger,
-): Promise<void> {
+): Promise<boolean> {
   const { error, warnings } = failure;
-  await db
-    .updateTable('tiktok_sync.sync_runs')
-    .set({
-      status: 'failed',
-      ...(failure.stage === undefined ? {} : { stage: failure.stage }),
-      finished_at: sql<Date>`now()`,
-      stage_timings: JSON.stringify(failure.timings),
-      warnings: JSON.stringify(warnings.summary()),
-      warning_count: warnings.total,
-      error_code: error instanceof PipelineError ? error.code : 'unexpected',
-      error_message: error.message,
-    })
-    .where('run_id', '=', runId)
-    .execute()
-    .catch((recordError) => log.error({ err: recordError }, 'could not record the failed run'));
+  const stored = sql<
+    string | null
+  >`(select archive_id from tiktok_sync.archives a where a.first_run_id = ${runId}::bigint)`;
+  const record = () =>
+    db
+      .updateTable('tiktok_sync.sync_runs')
+      .set({
+        status: 'failed',
+        ...(failure.stage === undefined ? {} : { stage: failure.stage }),
+        finished_at: sql<Date>`now()`,
+        stage_timings: JSON.stringify(failure.timings),
+        warnings: JSON.stringify(warnings.summary()),
+        warning_count: warnings.total,
+        error_code: error instanceof PipelineError ? error.code : 'unexpected',
+        ...(failure.ifStored === undefined
+          ? { error_message: error.message }
+          : {
+              archive_id: sql<string>`coalesce(archive_id, ${stored})`,
+              error_message: sql<string>`case when ${stored} is null then ${error.message}::text else ${failure.ifStored}::text end`,
+            }),
+      })
+      .where('run_id', '=', runId)
+      .execute();
+  const deadline = performance.now() + RECORD_RETRY_MS;
+  for (;;) {
+    try {
+      await record();
+      return true;
+    } catch (recordError) {
+      if (isConnectionLost(recordError) && performance.now() < deadline) {
+        await delay(250);
+        continue;
+      }
+      if (isConnectionLost(recordError)) {
+        log.warn({ err: recordError }, 'the database is out of reach: the next command closes the run');
+      } else log.error({ err: recordError }, 'could not record the failed run');
+      return false;
+    }
+  }
+}
+
+/** Where a run stood with its commit when it failed. */
+export type CommitState = 'before' | 'during' | 'after';
+
+/**
+ * What a run that failed is recorded and reported with. A lost database connection and an
+ * interruption (`signal` aborted) become one sentence that says where the run stopped, whether
+ * anything of it was stored, and what to do; `ifStored` is the sentence to record when the archive
+ * turns out to be committed (see {@link recordFailedRun}). Any other failure is returned as it is.
+ */
+export function runFailure(
+  thrown: unknown,
+  at: { stage: string; runId: string; commit: CommitState; signal?: AbortSignal | undefined },
+): { error: Error; ifStored?: string | undefined } {
+  const error = coerceError(thrown);
+  const where = `during stage \`${at.stage}\` of run ${at.runId}`;
+  const stored = `The database connection was lost ${where}, after its data was committed; the data is stored, only this run's counts and timings were lost.`;
+  if (at.signal?.aborted && at.commit === 'before') {
+    const reason = at.signal.reason;
+    const by =
+      reason instanceof InterruptedError
+        ? `Interrupted by ${reason.by}`
+        : `Stopped (${coerceError(reason).message.replace(/\.$/, '')})`;
+    return {
+      error: new InterruptedError(
+        reason instanceof InterruptedError ? reason.by : 'a stop request',
+        `${by} ${where}; nothing of this run was stored; run it again.`,
+      ),
+    };
+  }
+  if (!isConnectionLost(error)) return { error };
+  const lost = (message: string) =>
+    new TransientError('database_connection_lost', message, {
+      cause: error,
+      details: { stage: at.stage, runId: at.runId },
+    });
+  switch (at.commit) {
+    case 'before':
+      return {
+        error: lost(
+          `The database connection was lost ${where}; nothing of this run was stored; run it again.`,
+        ),
+      };
+    case 'during':
+      return {
+        error: lost(
+          `The database connection was lost ${where}, while its data was being committed; \`tiktok-sync status\` tells whether it was stored, and running it again is safe either way.`,
+        ),
+        ifStored: stored,
+      };
+    case 'after':
+      return { error: lost(stored), ifStored: stored };
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/connect.js';
+import { tolerateLostConnections } from '../db/connection-loss.js';
 import type { Database } from '../db/schema.js';
 
 /**
@@ -13,15 +14,16 @@ export function daemonDatabase(base: DatabaseHandle, config: Config, size: numbe
   // With only libpq variables set, node-postgres reads them itself (no connection string).
   const connectionString =
     config.database.kind === 'external' ? config.database.connectionString : base.connectionString;
-  const pool = new pg.Pool({
-    connectionString,
-    max: size,
-    application_name: 'tiktok-sync-daemon',
-    // A server that does not answer must not stall claims, heartbeats or /healthz forever.
-    connectionTimeoutMillis: 10_000,
-  });
-  // An idle client losing its connection (server restart) must not crash the daemon.
-  pool.on('error', () => {});
+  // A connection lost (server restart) fails the query using it, and never crashes the daemon.
+  const pool = tolerateLostConnections(
+    new pg.Pool({
+      connectionString,
+      max: size,
+      application_name: 'tiktok-sync-daemon',
+      // A server that does not answer must not stall claims, heartbeats or /healthz forever.
+      connectionTimeoutMillis: 10_000,
+    }),
+  );
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {

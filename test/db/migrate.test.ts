@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectTo, databaseUrlFor } from '../../src/db/connect.js';
@@ -35,6 +36,26 @@ describe('migrateToLatest', () => {
       expect(again.applied).toEqual([]);
     } finally {
       await Promise.all(handles.map((h) => h.close()));
+    }
+  });
+
+  it('says in one sentence that the connection was lost, rather than that a migration failed', async () => {
+    // A server that went away: nothing listens on the port any more.
+    const port = await new Promise<number>((resolve) => {
+      const listener = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = listener.address() as net.AddressInfo;
+        listener.close(() => resolve(port));
+      });
+    });
+    const gone = connectTo(`postgres://postgres@127.0.0.1:${port}/${name}`);
+    try {
+      const error = await migrateToLatest(gone.db).catch((thrown: unknown) => thrown);
+      expect(error).toMatchObject({ code: 'database_connection_lost' });
+      expect((error as Error).message).toMatch(
+        /^The database connection was lost while the schema was brought up to date \(.*ECONNREFUSED.*\); the migrations applied stay applied: run the command again\.$/,
+      );
+    } finally {
+      await gone.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,6 +171,40 @@ describe('archive sources', () => {
     const error = await openFails(fifo);
     expect(error.code).toBe('archive_not_regular');
     expect(error.message).toContain(`\`${fifo}\` is a FIFO (named pipe)`);
+  });
+
+  it('checks what it opened, so that a path swapped for a FIFO or a device after the look is refused unread', async () => {
+    // What archiveSource saw was a file; by the time it is hashed, the path is a FIFO (or a device).
+    const fifo = fresh('swapped.zip');
+    execFileSync('mkfifo', [fifo]);
+    for (const swapped of [fifo, '/dev/zero']) {
+      const error = await archiveIdentity(
+        { kind: 'zip', path: swapped, name: path.basename(swapped) },
+        DEFAULT_ARCHIVE_LIMITS,
+      ).catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(ArchiveError);
+      expect((error as ArchiveError).code).toBe('archive_not_regular');
+      expect((error as ArchiveError).message).toMatch(
+        /is a (FIFO \(named pipe\)|character device), not a regular file, so it was not read\./,
+      );
+    }
+  });
+
+  it('stops hashing as soon as the signal aborts, with its reason', async () => {
+    const big = fresh('big.zip');
+    await writeFile(big, '');
+    await truncate(big, 4 * 1024 ** 3); // sparse: seconds to hash, no disk used
+    const stop = new AbortController();
+    const reason = new Error('stopped');
+    const started = performance.now();
+    const hashing = archiveIdentity(
+      { kind: 'zip', path: big, name: 'big.zip' },
+      DEFAULT_ARCHIVE_LIMITS,
+      stop.signal,
+    );
+    setTimeout(() => stop.abort(reason), 50);
+    await expect(hashing).rejects.toBe(reason);
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it('explains a missing path and an empty folder', async () => {

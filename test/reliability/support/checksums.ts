@@ -107,6 +107,8 @@ export interface Bookkeeping {
   abandoned: number;
   /** Of those, the ones whose transaction had committed. */
   abandonedAfterCommit: number;
+  /** Runs recorded failed by their own process after it lost its database connection. */
+  connectionLost: number;
   /** SHA-256 of every archive stored, sorted. */
   archives: string[];
 }
@@ -115,10 +117,11 @@ export async function bookkeeping(url: string): Promise<Bookkeeping> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const runs = await client.query<{ running: number; abandoned: number; committed: number }>(
+    const runs = await client.query<{ running: number; abandoned: number; committed: number; lost: number }>(
       `select count(*) filter (where status = 'running')::int as running,
               count(*) filter (where error_code = 'abandoned')::int as abandoned,
-              count(*) filter (where error_code = 'abandoned' and archive_id is not null)::int as committed
+              count(*) filter (where error_code = 'abandoned' and archive_id is not null)::int as committed,
+              count(*) filter (where error_code = 'database_connection_lost')::int as lost
          from tiktok_sync.sync_runs`,
     );
     const archives = await client.query<{ sha: string }>(
@@ -128,6 +131,7 @@ export async function bookkeeping(url: string): Promise<Bookkeeping> {
       running: runs.rows[0]!.running,
       abandoned: runs.rows[0]!.abandoned,
       abandonedAfterCommit: runs.rows[0]!.committed,
+      connectionLost: runs.rows[0]!.lost,
       archives: archives.rows.map((row) => row.sha),
     };
   } finally {

@@ -23,6 +23,7 @@ import { parseEncryptionKey, TokenStore } from '../../../src/tiktok/tokens.js';
 import { withAdmin } from '../../helpers/database.js';
 import { connect, fixedToken } from '../../tiktok/support.js';
 import { bookkeeping, checksumDifferences, dataChecksums, type TableChecksum } from './checksums.js';
+import { SERVER_KILLS, type ThrowawayServer } from './throwaway-server.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CHILD = path.join(ROOT, 'test/reliability/crash-child.ts');
@@ -122,13 +123,19 @@ export interface ChildOptions {
   killAfterMs?: number;
   /** Kill when this resolves (checked from `ready` on). */
   killWhen?: (child: ChildProcess) => Promise<void>;
+  /** Called when the child says `ready` (to do something else to it than killing it). */
+  onReady?: () => void;
   timeoutMs?: number;
+}
+
+/** How Node runs the child: compiled when {@link compileChild} ran, else through tsx. */
+export function childCommand(): string[] {
+  return compiledChild ? [compiledChild] : ['--import', 'tsx', CHILD];
 }
 
 /** Runs the crash child to its end (or to its death) and reports what it said. */
 export function runChild(args: string[], options: ChildOptions): Promise<ChildRun> {
-  const command = compiledChild ? [compiledChild] : ['--import', 'tsx', CHILD];
-  const child = spawn(process.execPath, [...command, ...args], {
+  const child = spawn(process.execPath, [...childCommand(), ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'silent', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -152,6 +159,7 @@ export function runChild(args: string[], options: ChildOptions): Promise<ChildRu
         readyAt = performance.now();
         if (options.killAfterMs !== undefined) setTimeout(kill, options.killAfterMs);
         if (options.killWhen) options.killWhen(child).then(kill, () => {});
+        options.onReady?.();
       } else lines.push(line);
     }
   });
@@ -194,7 +202,9 @@ export type KillPoint =
   /** Between an archive's commit and its run record's update (from inside the child). */
   | 'after-commit'
   /** While the archive downloads from TikTok (sync trials). */
-  | 'download';
+  | 'download'
+  /** The database server, at a random moment of the run (server trials). */
+  | 'server';
 
 export const IMPORT_KILL_POINTS: readonly KillPoint[] = ['time', 'parse', 'copy', 'merge', 'after-commit'];
 
@@ -309,7 +319,7 @@ export function childEnv(environment: CrashEnvironment, url: string): Record<str
 }
 
 export interface TrialResult {
-  kind: 'import' | 'sync';
+  kind: 'import' | 'sync' | 'server';
   kill: KillPoint;
   /** True when the child died by SIGKILL (a kill point inside the child may not be reached). */
   killed: boolean;
@@ -321,6 +331,12 @@ export interface TrialResult {
   atMs: number;
   abandoned: number;
   abandonedAfterCommit: number;
+  /** Runs recorded failed by their own process, which lost its database connection (server trials). */
+  connectionLost?: number;
+  /** How the server was killed and when it came back (server trials). */
+  detail?: string;
+  /** What the killed imports said, run ids and stages left out (server trials). */
+  said?: string[];
   /** Empty when the database equals the clean reference; otherwise what differs. */
   differences: string[];
   durationMs: number;
@@ -463,6 +479,123 @@ export async function runningStage(url: string): Promise<string> {
   } finally {
     await client.end();
   }
+}
+
+// ---- server trials (the database server killed under the import) -------------------------------
+
+/** What a child may say when its database goes away: never a stack trace or an unhandled event. */
+const RAW_TRACE = /^\s+at |Emitted 'error' event|node:internal|\(unexpected; please report/m;
+
+/**
+ * One trial where the database server dies instead of the import: the child imports every archive,
+ * the server is killed at a random moment of the run (`immediate` or `sigkill`, see
+ * throwaway-server.ts) and started again, either at once (the import may then record its own run) or
+ * once the import has exited (the next command closes the run); the import is run again from the
+ * archive it was on, and with `killAgain` the server may die once more. The child must end each
+ * time with one sentence, and the database must then equal the clean reference. `environment` must
+ * point at `server`.
+ */
+export async function serverTrial(
+  environment: CrashEnvironment,
+  server: ThrowawayServer,
+  scenario: ImportScenario,
+  options: { random?: () => number; killAgain?: number } = {},
+): Promise<TrialResult> {
+  const random = options.random ?? Math.random;
+  const started = performance.now();
+  const database = await createDatabase(environment);
+  const env = childEnv(environment, database.url);
+  const differences: string[] = [];
+  const details: string[] = [];
+  const said: string[] = [];
+  let againLeft = options.killAgain ?? 0;
+  let kills = 0;
+  /** Kills that fell while the import ran (a kill after it finished only restarts the server). */
+  let hits = 0;
+  let first = true;
+  let stageAtKill = 'none';
+  let atMs = 0;
+  let next = 0;
+  for (let attempt = 0; next < scenario.zips.length; attempt++) {
+    if (attempt === 6) {
+      differences.push(`the import did not finish in ${attempt} runs`);
+      break;
+    }
+    const again = !first && againLeft > 0 && random() < 0.5;
+    if (again) againLeft--;
+    const killing = first || again;
+    first = false;
+    const how = SERVER_KILLS[Math.floor(random() * SERVER_KILLS.length)]!;
+    const restartAtOnce = random() < 0.5;
+    const afterMs = random() * 0.9 * scenario.durationMs;
+    let killed: Promise<void> | undefined;
+    const run = await runChild(['import', scenario.account, ...scenario.zips.slice(next)], {
+      env,
+      ...(killing
+        ? {
+            onReady: () => {
+              killed = delay(afterMs).then(async () => {
+                const stage = await runningStage(database.url).catch(() => 'unknown');
+                await server.kill(how);
+                if (kills === 0) {
+                  stageAtKill = stage;
+                  atMs = afterMs;
+                }
+                kills++;
+                details.push(`${how} at ${stage}, back ${restartAtOnce ? 'at once' : 'after the exit'}`);
+                if (restartAtOnce) await server.restart();
+              });
+              // Awaited below, once the child has exited; a failure must wait for that too.
+              killed.catch(() => {});
+            },
+          }
+        : {}),
+    });
+    if (killed) {
+      await killed;
+      if (!restartAtOnce) await server.restart();
+      if (run.code !== 0) hits++;
+      const line = run.stderr.split('\n').find((l) => l.startsWith('error: '));
+      said.push(
+        line === undefined
+          ? `(exit ${run.code ?? run.signal}, nothing said)`
+          : line
+              .replace(/`[a-z]+`/g, '`…`')
+              .replace(/run \d+/g, 'run …')
+              .replace(/:\d+/g, ':…'),
+      );
+    }
+    if (RAW_TRACE.test(run.stderr))
+      differences.push(`the import said more than one sentence: ${run.stderr.trim()}`);
+    else if (run.code !== 0 && !killed)
+      differences.push(`the import failed (${run.code}): ${run.stderr.trim()}`);
+    next += lastDone(run) + 1;
+  }
+
+  differences.push(...checksumDifferences(scenario.reference, await dataChecksums(database.url)));
+  const books = await bookkeeping(database.url);
+  if (books.running > 0) differences.push(`${books.running} run(s) still marked running`);
+  if (books.archives.join() !== scenario.referenceArchives.join()) {
+    differences.push(
+      `archives ${books.archives.join(', ')} instead of ${scenario.referenceArchives.join(', ')}`,
+    );
+  }
+  await database.drop({ keep: differences.length > 0 });
+  return {
+    kind: 'server',
+    kill: 'server',
+    killed: hits > 0,
+    kills,
+    stageAtKill,
+    atMs: Math.round(atMs),
+    abandoned: books.abandoned,
+    abandonedAfterCommit: books.abandonedAfterCommit,
+    connectionLost: books.connectionLost,
+    detail: details.join('; '),
+    said,
+    differences: differences.length > 0 ? [`database ${database.name} kept`, ...differences] : [],
+    durationMs: Math.round(performance.now() - started),
+  };
 }
 
 // ---- sync trials (through the API, killed while downloading) --------------------------------------
