@@ -42,9 +42,26 @@ export class Faults {
   readonly jsonBodies: JsonBodyFault[] = [];
   /** Real-time pacing of the next `remaining` downloads (I/O, not simulated time): `chunkBytes` every `delayMs`. */
   slow: { chunkBytes: number; delayMs: number; remaining: number } | undefined;
+  /** The next `remaining` data requests take `delayMs` to prepare instead of the configured delay. */
+  slowPreparation: { delayMs: number; remaining: number } | undefined;
   /** Hooks the sandbox installs for faults that act on its state. */
   onExpireEarly: (requestId?: string) => number = () => 0;
   onRevoke: (username: string, reason: number) => Promise<void> = async () => {};
+
+  /** The next `count` data requests are prepared for `delayMs` (a busy TikTok) before they are ready. */
+  prepareSlowly(count: number, delayMs: number): this {
+    this.slowPreparation = { delayMs, remaining: count };
+    return this;
+  }
+
+  /** The preparation time of the next data request, when {@link prepareSlowly} is in force. */
+  takePreparationDelay(): number | undefined {
+    const slow = this.slowPreparation;
+    if (slow === undefined || slow.remaining <= 0) return undefined;
+    slow.remaining -= 1;
+    if (slow.remaining === 0) this.slowPreparation = undefined;
+    return slow.delayMs;
+  }
 
   /** The next `count` requests to `endpoint` answer `status` with `internal_error`. */
   serverErrors(count: number, options: { endpoint?: EndpointFilter; status?: number } = {}): this {

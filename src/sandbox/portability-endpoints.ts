@@ -129,6 +129,7 @@ export function add(
   const id = state.nextRequestId;
   state.nextRequestId += 7919n;
   const now = clock.now();
+  const readyDelayMs = ctx.faults.takePreparationDelay() ?? settings.readyDelayMs;
   const request: SandboxRequest = {
     id,
     account: grant.account,
@@ -136,9 +137,9 @@ export function add(
     dataFormat: body.data_format as 'json' | 'text',
     categories: list,
     applyTime: Math.floor(now / SECOND),
-    collectAt: now + Math.min(settings.readyDelayMs / 2, MINUTE),
-    readyAt: now + settings.readyDelayMs,
-    expireAt: now + settings.readyDelayMs + settings.expiryMs,
+    collectAt: now + Math.min(readyDelayMs / 2, MINUTE),
+    readyAt: now + readyDelayMs,
+    expireAt: now + readyDelayMs + settings.expiryMs,
     cancelled: false,
     user: userForNewRequest(grant.account, now),
     archive: undefined,

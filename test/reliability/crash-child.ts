@@ -18,6 +18,7 @@
  */
 import pg from 'pg';
 import { main } from '../../src/cli.js';
+import { COPY_STATEMENT, MERGE_STATEMENT } from './support/statements.js';
 
 const [mode, account, ...zips] = process.argv.slice(2);
 const started = performance.now();
@@ -55,8 +56,8 @@ function installCrashHook(at: string | undefined, delayMs: number): void {
     else kill();
   };
   const matches: Record<string, (text: string) => boolean> = {
-    copy: (text) => text.startsWith('copy pg_temp.stage_'),
-    merge: (text) => /^\s*(update|insert into) (tiktok\.|pg_temp\.stage_)/.test(text),
+    copy: (text) => COPY_STATEMENT.test(text),
+    merge: (text) => MERGE_STATEMENT.test(text),
     // The archive's transaction, not the migrator's: it is the one that takes the account lock.
     'after-commit': (text) => {
       if (text.startsWith('select pg_advisory_xact_lock')) importing = true;

@@ -23,6 +23,7 @@ import { parseEncryptionKey, TokenStore } from '../../../src/tiktok/tokens.js';
 import { withAdmin } from '../../helpers/database.js';
 import { connect, fixedToken } from '../../tiktok/support.js';
 import { bookkeeping, checksumDifferences, dataChecksums, type TableChecksum } from './checksums.js';
+import { COPY_STATEMENT, MERGE_STATEMENT } from './statements.js';
 import { SERVER_KILLS, type ThrowawayServer } from './throwaway-server.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -43,6 +44,7 @@ export async function compileChild(into: string): Promise<void> {
     ...(await tsFiles(path.join(ROOT, 'src'))),
     ...(await tsFiles(path.join(ROOT, 'migrations'))),
     CHILD,
+    path.join(ROOT, 'test/reliability/support/statements.ts'),
   ];
   for (const file of sources) {
     const output = ts.transpileModule(await readFile(file, 'utf8'), {
@@ -295,8 +297,8 @@ function countStatements(client: pg.PoolClient, counted: { copies: number; merge
   target.query = function (this: unknown, ...args: unknown[]) {
     const config = args[0] as string | { text?: string } | undefined;
     const text = typeof config === 'string' ? config : (config?.text ?? '');
-    if (text.startsWith('copy pg_temp.stage_')) counted.copies++;
-    else if (/^\s*(update|insert into) (tiktok\.|pg_temp\.stage_)/.test(text)) counted.merges++;
+    if (COPY_STATEMENT.test(text)) counted.copies++;
+    else if (MERGE_STATEMENT.test(text)) counted.merges++;
     return query.apply(this, args);
   };
 }
