@@ -21,6 +21,9 @@ export const BOOKKEEPING: ReadonlySet<string> = new Set([
   'archive_id',
   'run_id',
   'captured_at',
+  // When the account row was made, and the open_id its own connect got (tiktok.accounts).
+  'created_at',
+  'open_id',
   // When TikTok made the export: its Check times differ between the trial and the reference run.
   'exported_at',
 ]);
