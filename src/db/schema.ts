@@ -55,6 +55,15 @@ export interface TableCounts {
   restored: number;
 }
 
+/** Counts of a table that nothing happened to yet. */
+export const emptyCounts = (): TableCounts => ({
+  inserted: 0,
+  updated: 0,
+  unchanged: 0,
+  removed: 0,
+  restored: 0,
+});
+
 export interface WarningSummary {
   code: string;
   /** The section or file. */

@@ -13,6 +13,7 @@
 import type pg from 'pg';
 import type { ExportTimeSource, PresentParts } from '../db/schema.js';
 import type { TableName } from '../parsers/records.js';
+import type { MergeContext } from './merge.js';
 
 export interface ExportTime {
   readonly at: Date;
@@ -100,4 +101,12 @@ export async function settledByNewer(
       if (parts === null || parts.raw_sections?.includes(path)) add('raw_sections', path);
   }
   return { settled, nextExportedAt: newer.rows[0]?.exported_at };
+}
+
+/** The parts of `table` this export holds that a newer stored export holds too. */
+export function settledParts(context: Pick<MergeContext, 'settled' | 'present'>, table: string): string[] {
+  const settled = context.settled?.get(table);
+  if (!settled || settled.size === 0) return [];
+  const present = context.present.get(table as TableName);
+  return [...settled].filter((p) => present?.has(p) ?? table === 'raw_sections');
 }

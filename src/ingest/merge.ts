@@ -1,8 +1,13 @@
 import type pg from 'pg';
-import type { TableCounts } from '../db/schema.js';
+import { emptyCounts, type TableCounts } from '../db/schema.js';
 import { ArchiveError } from '../errors.js';
 import type { TableName } from '../parsers/records.js';
+import { settledParts } from './export-order.js';
+import { mergeRawSections, mergeRefused } from './merge-kept-whole.js';
 import { type ColumnSpec, stageTable, TABLE_SPECS, type TableSpec, targetTable } from './tables.js';
+
+export { emptyCounts } from '../db/schema.js';
+export { mergeRawSections, mergeRefused } from './merge-kept-whole.js';
 
 /** What the merge of one archive needs to know. */
 export interface MergeContext {
@@ -29,14 +34,6 @@ export interface MergeContext {
    */
   nextExportedAt?: Date | undefined;
 }
-
-export const emptyCounts = (): TableCounts => ({
-  inserted: 0,
-  updated: 0,
-  unchanged: 0,
-  removed: 0,
-  restored: 0,
-});
 
 /** What the removal guard (removal-guard.ts) needs of one table's merge, beyond its counts. */
 export interface MergeFacts {
@@ -189,14 +186,6 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
   return statements;
 }
 
-/** The parts of `table` this export holds that a newer stored export holds too. */
-function settledParts(context: MergeContext, table: string): string[] {
-  const settled = context.settled?.get(table);
-  if (!settled || settled.size === 0) return [];
-  const present = context.present.get(table as TableName);
-  return [...settled].filter((p) => present?.has(p) ?? table === 'raw_sections');
-}
-
 /**
  * Merges one staged table into its target (the stored table, or a shadow copy of it that reprocess
  * replays archives into): restores, updates and inserts; removals are {@link reconcileTable}'s.
@@ -301,88 +290,6 @@ export async function snapshotProfile(client: pg.ClientBase, context: MergeConte
     );
   }
   return inserted;
-}
-
-/**
- * Keeps each distinct content of an unmodeled section once; the latest export's content of a section
- * is the current one, older contents of that section are marked superseded.
- */
-export async function mergeRawSections(
-  client: pg.ClientBase,
-  staged: number,
-  context: MergeContext,
-): Promise<TableCounts> {
-  const counts = emptyCounts();
-  if (staged === 0) return counts;
-  const params = [context.accountId, context.runId];
-  // Paths a newer stored export holds: their current content is that export's (see MergeContext.settled).
-  const settled = settledParts(context, 'raw_sections');
-  await client.query(`
-    create temp table keyed_raw on commit drop as
-    select distinct on (path, content_hash) path, content_hash, json::jsonb as content
-    from (select path, md5(json)::uuid as content_hash, json from ${stageTable('raw')}) s`);
-  counts.restored =
-    (
-      await client.query(
-        `update tiktok_private.raw_sections r set superseded_at = null, superseded_run_id = null
-       from pg_temp.keyed_raw k
-       where r.account_id = $1 and r.path = k.path and r.content_hash = k.content_hash
-         and r.superseded_at is not null and not (r.path = any($2::text[]))`,
-        [context.accountId, settled],
-      )
-    ).rowCount ?? 0;
-  counts.inserted =
-    (
-      await client.query(
-        `insert into tiktok_private.raw_sections (account_id, path, content_hash, content, first_seen_run_id, first_seen_archive_id, superseded_at, superseded_run_id)
-       select $1, k.path, k.content_hash, k.content, $2, $3,
-         case when k.path = any($4::text[]) then now() end, case when k.path = any($4::text[]) then $2::bigint end
-       from pg_temp.keyed_raw k
-       where not exists (
-         select 1 from tiktok_private.raw_sections r
-         where r.account_id = $1 and r.path = k.path and r.content_hash = k.content_hash
-       )`,
-        [...params, context.archiveId, settled],
-      )
-    ).rowCount ?? 0;
-  counts.removed =
-    (
-      await client.query(
-        `update tiktok_private.raw_sections r set superseded_at = now(), superseded_run_id = $2
-       where r.account_id = $1 and r.superseded_at is null
-         and r.path in (select path from pg_temp.keyed_raw) and not (r.path = any($3::text[]))
-         and not exists (
-           select 1 from pg_temp.keyed_raw k where k.path = r.path and k.content_hash = r.content_hash
-         )`,
-        [...params, settled],
-      )
-    ).rowCount ?? 0;
-  counts.unchanged = staged - counts.inserted - counts.restored;
-  return counts;
-}
-
-/**
- * Keeps each refused record once per account (by table, path and content), so a re-import of the
- * same export writes nothing; a parser that learns to read them later fills their table on reprocess.
- */
-export async function mergeRefused(
-  client: pg.ClientBase,
-  staged: number,
-  context: MergeContext,
-): Promise<TableCounts> {
-  const counts = emptyCounts();
-  if (staged === 0) return counts;
-  const inserted = await client.query(
-    `insert into tiktok_private.refused_records
-       (account_id, content_hash, target_table, path, content, reason, first_seen_run_id, first_seen_archive_id)
-     select distinct on (h) $1, h, target_table, path, json::jsonb, reason, $2, $3
-     from (select *, md5(target_table || E'\\n' || path || E'\\n' || json)::uuid as h from ${stageTable('refused')}) s
-     on conflict (account_id, content_hash) do nothing`,
-    [context.accountId, context.runId, context.archiveId],
-  );
-  counts.inserted = inserted.rowCount ?? 0;
-  counts.unchanged = staged - counts.inserted;
-  return counts;
 }
 
 /**
