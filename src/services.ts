@@ -1,7 +1,7 @@
 /**
  * The composition root: the one place that builds what a command or the daemon needs from the
  * configuration — the import context, the TikTok app's token store, a Portability client per account,
- * the context of a sync, and what forgetting an account uses.
+ * the context of a sync, and what forgetting an account and the `authorization.removed` policy use.
  * `tiktok-sync import`, `reprocess`, `sync`, `demo`, `forget` and `run` all get their services here;
  * nothing else constructs a client or a token store.
  */
@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import type { ForgetContext, ForgetTikTok } from './forget/forget-account.js';
+import { authorizationRemovedHandler } from './forget/policy.js';
 import { type ImportContext, type ImportResult, importArchive } from './ingest/import-archive.js';
 import type { Logger } from './logger.js';
 import { makePrivateDir } from './private-files.js';
@@ -92,6 +93,8 @@ export interface TikTokServices {
   importExport(options: Parameters<ImportExportFn>[0], signal?: AbortSignal): Promise<ImportResult>;
   /** Cancels a request in flight and revokes a grant, for forgetting an account. */
   readonly forgetTikTok: ForgetTikTok;
+  /** What TikTok's `authorization.removed` does, as `sync.onAuthorizationRemoved` says (src/forget/policy.ts). */
+  onAuthorizationRemoved(accountId: string, reason: string): Promise<'later' | undefined>;
   /** Everything {@link runSync} needs for one account. */
   syncContext(
     accountId: string,
@@ -156,6 +159,7 @@ export async function createServices(
     revokeGrant: (accountId) =>
       grants.revokeGrant(accountId, 'Revoked at TikTok while the account is being forgotten.'),
   };
+  const forget = forgetContextFor(config, database, logger, { clock, tiktok: async () => forgetTikTok });
   return {
     app,
     db,
@@ -164,6 +168,12 @@ export async function createServices(
     clientFor,
     importExport,
     forgetTikTok,
+    onAuthorizationRemoved: authorizationRemovedHandler({
+      policy: config.sync.onAuthorizationRemoved,
+      grants,
+      forget,
+      logger,
+    }),
     syncContext,
   };
 }

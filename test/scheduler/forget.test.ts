@@ -102,6 +102,14 @@ async function checkWith(accessToken: string): Promise<number> {
   return response.status;
 }
 
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const start = Date.now();
+  while (!(await condition())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`${what}: not in time`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const brokenZip = (text: string) =>
   zipBytes([{ name: 'user_data_tiktok.json', data: `{"Your Activity": {"Watch History": ${text}` }]);
@@ -234,11 +242,24 @@ describe('tiktok-sync forget', () => {
       expect(content.includes('"account": "ana"'), file).toBe(false);
     }
 
-    // Status does not list it.
+    // Status does not list it; the metrics count it.
     const status = await cli(['status', '--json']);
     const listed = JSON.parse(status.stdout.join('\n'));
     expect(listed.accounts.map((a: { name: string }) => a.name)).toEqual(['bo', 'cy']);
     expect(listed.sync.map((a: { account: string }) => a.account)).toEqual(['bo', 'cy']);
+    const metric = await daemon.metrics.registry.getSingleMetricAsString('tiktok_sync_forgotten_accounts');
+    expect(metric).toMatch(/^tiktok_sync_forgotten_accounts\{reason="requested"\} 1$/m);
+
+    // The webhook TikTok sent for the revoke, delivered now, stores nothing.
+    const events = await query('select event_id from tiktok_sync.webhook_events order by 1');
+    const removal = sandbox.webhooks.deliveries.find(
+      (delivery) => delivery.event === 'authorization.removed' && delivery.rawBody.includes(openId),
+    )!;
+    sandbox.webhooks.setUrl(`${daemon.url}${WEBHOOK_PATH}`);
+    expect(await sandbox.webhooks.redeliver(removal)).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await query('select event_id from tiktok_sync.webhook_events order by 1')).toEqual(events);
+    expect(await rowsHolding({ accountId: anaId, runIds, text: [openId] })).toHaveLength(1);
 
     // Nothing resumes it: no account to sync, and the old account id takes no grant.
     const sync = await cli(['sync', '--account', 'ana', '--once']);
@@ -252,6 +273,103 @@ describe('tiktok-sync forget', () => {
     });
     await expect(store.saveGrant(anaId, tokens)).rejects.toThrow();
     expect(await rowsHolding({ accountId: anaId, runIds, text: [openId] })).toHaveLength(1);
+  });
+
+  it('lets the same TikTok user connect again as a new account, noting the new consent', async () => {
+    const { sandbox } = world;
+    const anaId = world.accounts.get('ana')!;
+    const openId = sandbox.accounts.get('ana')!.openId;
+    sandbox.consent({ account: 'ana' });
+    const connected = await cli(['connect', '--no-open', '--account', 'ana'], (url) => sandbox.browse(url));
+    expect(connected.code).toBe(0);
+    expect(connected.stdout.join('\n')).toContain('as account `ana` (a new account)');
+    const [account] = await query<{ account_id: string }>(
+      "select account_id::text from tiktok.accounts where name = 'ana'",
+    );
+    expect(Number(account!.account_id)).toBeGreaterThan(Number(anaId));
+    const [tombstone] = await query<{ reconsented_at: Date | null }>(
+      'select reconsented_at from tiktok_sync.forgotten_accounts where account_id = $1',
+      [anaId],
+    );
+    expect(tombstone!.reconsented_at).toBeInstanceOf(Date);
+    // The old grant's removal, delivered again, is about the forgotten grant: still ignored.
+    const removal = sandbox.webhooks.deliveries.find(
+      (delivery) => delivery.event === 'authorization.removed' && delivery.rawBody.includes(openId),
+    )!;
+    expect(await sandbox.webhooks.redeliver(removal)).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(
+      await query("select 1 from tiktok_sync.webhook_events where event = 'authorization.removed'"),
+    ).toEqual([]);
+    const [grant] = await query<{ status: string }>(
+      'select status from tiktok_sync.credentials where account_id = $1',
+      [account!.account_id],
+    );
+    expect(grant!.status).toBe('active');
+    await daemon.close();
+  });
+});
+
+describe('authorization.removed under the forget policy', () => {
+  it('forgets the account without revoking, and waits for a daemon still syncing it', async () => {
+    const { clock, sandbox } = world;
+    const config = await world.config({ onAuthorizationRemoved: 'forget' }, { archive: { retention: '7d' } });
+    daemon = await world.daemon(config, { listen: '127.0.0.1:0' });
+    sandbox.webhooks.setUrl(`${daemon.url}${WEBHOOK_PATH}`);
+    const boId = world.accounts.get('bo')!;
+    const cyId = world.accounts.get('cy')!;
+    const revokes = sandbox.hits.revoke;
+    const tombstone = (accountId: string) =>
+      query<{ reason: string; revoke: string }>(
+        'select reason, revoke from tiktok_sync.forgotten_accounts where account_id = $1',
+        [accountId],
+      );
+
+    await sandbox.faults.revokeConsent('bo', 1);
+    await sandbox.webhooks.idle();
+    await until(async () => (await tombstone(boId)).length > 0, 'bo forgotten');
+    expect(await tombstone(boId)).toEqual([{ reason: 'authorization_removed', revoke: 'removed_by_tiktok' }]);
+    expect(sandbox.hits.revoke).toBe(revokes);
+    expect(
+      await rowsHolding({ accountId: boId, runIds: [], text: [sandbox.accounts.get('bo')!.openId] }),
+    ).toEqual(['"tiktok_sync"."forgotten_accounts".account_id: 1']);
+    const left = await files();
+    expect(left.filter((file) => file.startsWith(`archives/${boId}/`))).toEqual([]);
+    // The copy bo and ana shared has no reason file left: it is gone too.
+    expect(left.filter((file) => file.startsWith('quarantine/'))).toEqual([]);
+
+    // cy is held by another daemon: its grant is marked revoked at once, the forgetting waits.
+    await world.database.pool.query(
+      `update tiktok_sync.sync_schedule set lease_owner = 'elsewhere', lease_expires_at = $2 where account_id = $1`,
+      [cyId, new Date(clock.now() + 10 * MINUTE)],
+    );
+    await sandbox.faults.revokeConsent('cy', 4);
+    await sandbox.webhooks.idle();
+    await until(
+      async () =>
+        (
+          await query<{ status: string }>(
+            'select status from tiktok_sync.credentials where account_id = $1',
+            [cyId],
+          )
+        )[0]?.status === 'revoked',
+      'cy revoked',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await tombstone(cyId)).toEqual([]);
+    expect(
+      await query(
+        "select processed_at from tiktok_sync.webhook_events where account_id = $1 and event = 'authorization.removed'",
+        [cyId],
+      ),
+    ).toEqual([{ processed_at: null }]);
+    await step(clock, [daemon], 11 * MINUTE);
+    expect(await tombstone(cyId)).toEqual([{ reason: 'authorization_removed', revoke: 'removed_by_tiktok' }]);
+    expect(
+      await rowsHolding({ accountId: cyId, runIds: [], text: [sandbox.accounts.get('cy')!.openId] }),
+    ).toEqual(['"tiktok_sync"."forgotten_accounts".account_id: 1']);
+    const metric = await daemon.metrics.registry.getSingleMetricAsString('tiktok_sync_forgotten_accounts');
+    expect(metric).toMatch(/^tiktok_sync_forgotten_accounts\{reason="authorization_removed"\} 2$/m);
     await daemon.close();
   });
 });
@@ -259,23 +377,23 @@ describe('tiktok-sync forget', () => {
 describe('forget when TikTok cannot help', () => {
   it('reports a revoke TikTok refuses and forgets all the same', async () => {
     const { sandbox } = world;
-    const [bo] = await query<{ account_id: string }>(
-      "select account_id::text from tiktok.accounts where name = 'bo'",
+    const [ana] = await query<{ account_id: string }>(
+      "select account_id::text from tiktok.accounts where name = 'ana'",
     );
     sandbox.faults.serverErrors(1, { endpoint: 'revoke' });
-    const forgotten = await cli(['forget', '--account', 'bo', '--yes']);
+    const forgotten = await cli(['forget', '--account', 'ana', '--yes']);
     expect(forgotten.code).toBe(0);
     expect(forgotten.stderr.join('\n')).toMatch(
       /^warning: the grant at TikTok was NOT revoked: Revoking the access token: TikTok reported `server_error` \(Injected server error\.\); TikTok log id \w+\. Its tokens are deleted here/m,
     );
     expect(forgotten.text).not.toMatch(/retried/);
-    expect(forgotten.stdout.join('\n')).toMatch(/^Forgot account `bo`/m);
+    expect(forgotten.stdout.join('\n')).toMatch(/^Forgot account `ana`/m);
     expect(
       await query('select revoke from tiktok_sync.forgotten_accounts where account_id = $1', [
-        bo!.account_id,
+        ana!.account_id,
       ]),
     ).toEqual([{ revoke: 'failed' }]);
-    expect(await rowsHolding({ accountId: bo!.account_id, runIds: [], text: [] })).toEqual([
+    expect(await rowsHolding({ accountId: ana!.account_id, runIds: [], text: [] })).toEqual([
       '"tiktok_sync"."forgotten_accounts".account_id: 1',
     ]);
   });
