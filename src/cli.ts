@@ -7,6 +7,7 @@ import { cmdConnect, preflightConnect } from './cli/connect.js';
 import { prepareDatabase, withDatabase } from './cli/context.js';
 import { cmdDb } from './cli/db.js';
 import { cmdDemo } from './cli/demo.js';
+import { registerForgetCommand } from './cli/forget.js';
 import { cmdGrantAnalyst } from './cli/grant-analyst.js';
 import { cmdImport } from './cli/import.js';
 import { type Output, processOutput, visibleOutput } from './cli/output.js';
@@ -341,6 +342,7 @@ export async function main(
   });
 
   registerAccountCommands(program, { output, signal: controller.signal, context });
+  registerForgetCommand(program, { output, signal: controller.signal, context });
   reportUnknownOptionsFirst(program);
 
   try {

@@ -11,6 +11,8 @@ export interface DatabaseGauges {
    * 0 for an account that never had one.
    */
   lastSuccess?: Record<string, number>;
+  /** Forgotten accounts (tombstones) by reason: requested, authorization_removed. */
+  forgotten?: Record<string, number>;
 }
 
 /**
@@ -163,6 +165,15 @@ function databaseGauges(
     registers,
     async collect() {
       fill(this, 'state', (await read())?.accounts);
+    },
+  });
+  new Gauge({
+    name: 'tiktok_sync_forgotten_accounts',
+    help: 'Accounts forgotten (their tombstones in the database), by reason: requested (tiktok-sync forget) or authorization_removed (TikTok’s webhook under the forget policy).',
+    labelNames: ['reason'],
+    registers,
+    async collect() {
+      fill(this, 'reason', (await read())?.forgotten);
     },
   });
   new Gauge({

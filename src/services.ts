@@ -1,16 +1,19 @@
 /**
  * The composition root: the one place that builds what a command or the daemon needs from the
- * configuration — the import context, the TikTok app's token store, a Portability client per account
- * and the context of a sync. `tiktok-sync import`, `reprocess`, `sync`, `demo` and `run` all get
- * their services here; nothing else constructs a client or a token store.
+ * configuration — the import context, the TikTok app's token store, a Portability client per account,
+ * the context of a sync, and what forgetting an account and the `authorization.removed` policy use.
+ * `tiktok-sync import`, `reprocess`, `sync`, `demo`, `forget` and `run` all get their services here;
+ * nothing else constructs a client or a token store.
  */
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
+import type { ForgetContext, ForgetTikTok } from './forget/forget-account.js';
+import { authorizationRemovedHandler } from './forget/policy.js';
 import { type ImportContext, type ImportResult, importArchive } from './ingest/import-archive.js';
 import type { Logger } from './logger.js';
 import { makePrivateDir } from './private-files.js';
-import type { PortabilityApi } from './sync/request.js';
+import { cancelInFlight, type PortabilityApi } from './sync/request.js';
 import type { ImportExportFn, SyncContext } from './sync/run-sync.js';
 import {
   oauthClientFor,
@@ -43,6 +46,27 @@ export function importContextFor(
   };
 }
 
+/** What forgetting an account needs besides TikTok (src/forget/forget-account.ts). */
+export function forgetContextFor(
+  config: Config,
+  database: DatabaseHandle,
+  logger: Logger,
+  options: { clock?: Clock | undefined; tiktok?: ForgetContext['tiktok'] } = {},
+): ForgetContext {
+  return {
+    pool: database.pool,
+    db: tiktokDb(database),
+    dirs: {
+      kept: config.archive.kept.dir,
+      quarantine: config.archive.quarantineDir,
+      downloads: config.tiktok.download.directory,
+    },
+    clock: options.clock ?? systemClock,
+    logger,
+    tiktok: options.tiktok,
+  };
+}
+
 export interface ServiceOptions {
   clock?: Clock | undefined;
   random?: (() => number) | undefined;
@@ -67,6 +91,10 @@ export interface TikTokServices {
   clientFor(accountId: string): PortabilityClient;
   /** The import of a downloaded archive, with the configured limits, quarantine and kept archives. */
   importExport(options: Parameters<ImportExportFn>[0], signal?: AbortSignal): Promise<ImportResult>;
+  /** Cancels a request in flight and revokes a grant, for forgetting an account. */
+  readonly forgetTikTok: ForgetTikTok;
+  /** What TikTok's `authorization.removed` does, as `sync.onAuthorizationRemoved` says (src/forget/policy.ts). */
+  onAuthorizationRemoved(accountId: string, reason: string): Promise<'later' | undefined>;
   /** Everything {@link runSync} needs for one account. */
   syncContext(
     accountId: string,
@@ -116,6 +144,22 @@ export async function createServices(
       ? options.importExport(importOptions, signal)
       : importArchive(importContextFor(config, database, logger, signal), importOptions);
 
+  const syncContext: TikTokServices['syncContext'] = (accountId, { signal, notifier, client }) => ({
+    db,
+    client: client ?? clientFor(accountId),
+    grants,
+    clock,
+    logger,
+    signal,
+    notifier,
+    importExport: (importOptions) => importExport(importOptions, signal),
+  });
+  const forgetTikTok: ForgetTikTok = {
+    cancelInFlight: (accountId) => cancelInFlight(syncContext(accountId, {}), accountId),
+    revokeGrant: (accountId) =>
+      grants.revokeGrant(accountId, 'Revoked at TikTok while the account is being forgotten.'),
+  };
+  const forget = forgetContextFor(config, database, logger, { clock, tiktok: async () => forgetTikTok });
   return {
     app,
     db,
@@ -123,15 +167,13 @@ export async function createServices(
     clock,
     clientFor,
     importExport,
-    syncContext: (accountId, { signal, notifier, client }) => ({
-      db,
-      client: client ?? clientFor(accountId),
+    forgetTikTok,
+    onAuthorizationRemoved: authorizationRemovedHandler({
+      policy: config.sync.onAuthorizationRemoved,
       grants,
-      clock,
+      forget,
       logger,
-      signal,
-      notifier,
-      importExport: (importOptions) => importExport(importOptions, signal),
     }),
+    syncContext,
   };
 }

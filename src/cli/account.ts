@@ -110,24 +110,11 @@ export async function cmdAccountDelete(
 ): Promise<void> {
   const found = await findAccountByName(context.database.pool, name);
   if (!found) throw unknownAccount(name);
-  if (!options.yes) {
-    if (!options.prompt) {
-      throw new ConfigError(
-        'confirmation_required',
-        `Deleting account \`${name}\` removes all its data and cannot be undone; pass --yes to confirm (there is no terminal to ask on).`,
-      );
-    }
-    output.err(
-      `This deletes account \`${name}\` (account id ${found.accountId}) with all its data, runs, grant, requests, schedule and kept archives. It cannot be undone.`,
-    );
-    const answer = (await options.prompt(`Type the account name to confirm: `)).trim();
-    if (answer !== name) {
-      throw new ConfigError(
-        'confirmation_failed',
-        `The name typed (\`${answer}\`) is not \`${name}\`; nothing was deleted.`,
-      );
-    }
-  }
+  await confirmByName(output, options, name, {
+    doing: 'Deleting',
+    done: 'deleted',
+    what: `This deletes account \`${name}\` (account id ${found.accountId}) with all its data, runs, grant, requests, schedule and kept archives. It cannot be undone.`,
+  });
   const deleted = await deleteAccount(context.database.pool, name, Date.now());
   const dataRows = Object.entries(deleted.rows)
     .filter(([table]) => !table.startsWith('tiktok_sync.'))
@@ -148,7 +135,34 @@ export async function cmdAccountDelete(
   }
   if (deleted.rows['tiktok_sync.data_requests']) {
     output.out(
-      'A data request made at TikTok for it is not withdrawn by this; TikTok lets it expire. Its TikTok grant stays until the user removes the app.',
+      'A data request made at TikTok for it is not withdrawn by this; TikTok lets it expire. Its TikTok grant stays until the user removes the app (`tiktok-sync forget` revokes it).',
+    );
+  }
+}
+
+/**
+ * Unless `--yes`, asks to type the account name before something that cannot be undone; throws
+ * `confirmation_required` without a terminal, `confirmation_failed` on another answer.
+ */
+export async function confirmByName(
+  output: Output,
+  options: DeleteOptions,
+  name: string,
+  words: { doing: string; done: string; what: string },
+): Promise<void> {
+  if (options.yes) return;
+  if (!options.prompt) {
+    throw new ConfigError(
+      'confirmation_required',
+      `${words.doing} account \`${name}\` removes all its data and cannot be undone; pass --yes to confirm (there is no terminal to ask on).`,
+    );
+  }
+  output.err(words.what);
+  const answer = (await options.prompt(`Type the account name to confirm: `)).trim();
+  if (answer !== name) {
+    throw new ConfigError(
+      'confirmation_failed',
+      `The name typed (\`${answer}\`) is not \`${name}\`; nothing was ${words.done}.`,
     );
   }
 }
@@ -196,7 +210,7 @@ export async function cmdSyncNow(
 }
 
 /** A prompt on the terminal, when both stdin and stderr are one. */
-function terminalPrompt(output: Output): ((question: string) => Promise<string>) | undefined {
+export function terminalPrompt(output: Output): ((question: string) => Promise<string>) | undefined {
   if (!output.interactive || !process.stdin.isTTY) return undefined;
   return async (question) => {
     const readline = createInterface({ input: process.stdin, output: process.stderr });

@@ -142,7 +142,7 @@ export async function cmdSync(
         path: config.tiktok.webhook.path,
         db: services.db,
         app: services.app,
-        grants: services.grants,
+        onAuthorizationRemoved: services.onAuthorizationRemoved,
         notifier,
         clock: systemClock,
         logger: context.logger,

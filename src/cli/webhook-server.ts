@@ -6,7 +6,6 @@ import type { Logger } from '../logger.js';
 import { listen } from '../server/listen.js';
 import type { Clock } from '../tiktok/clock.js';
 import type { TikTokDatabase } from '../tiktok/db-types.js';
-import type { TokenStore } from '../tiktok/tokens.js';
 import { createWebhookHandler, type RequestNotifier } from '../tiktok/webhook.js';
 import { processWebhookEvents } from '../tiktok/webhook-events.js';
 import type { TikTokApp } from './tiktok-app.js';
@@ -17,7 +16,8 @@ export interface WebhookServerOptions {
   path: string;
   db: Kysely<TikTokDatabase>;
   app: Pick<TikTokApp, 'clientKey' | 'clientSecret'>;
-  grants: Pick<TokenStore, 'markRevoked'>;
+  /** What `authorization.removed` does (the `sync.onAuthorizationRemoved` policy). */
+  onAuthorizationRemoved(accountId: string, reason: string): Promise<'later' | undefined>;
   notifier: RequestNotifier;
   clock: Clock;
   logger: Logger;
@@ -25,7 +25,8 @@ export interface WebhookServerOptions {
 
 /**
  * Serves TikTok's webhook on `listen` for as long as a command runs: verified events are recorded,
- * `portability.download.ready` wakes the waiting sync, `authorization.removed` revokes the grant.
+ * `portability.download.ready` wakes the waiting sync, `authorization.removed` revokes the grant (and
+ * forgets the account under the `forget` policy).
  */
 export async function serveWebhooks(
   options: WebhookServerOptions,
@@ -40,7 +41,7 @@ export async function serveWebhooks(
       clock: options.clock,
       logger: options.logger,
       notifier: options.notifier,
-      onAuthorizationRemoved: (accountId, reason) => options.grants.markRevoked(accountId, reason),
+      onAuthorizationRemoved: options.onAuthorizationRemoved,
     }),
   });
   const server = createServer((request, response) => {

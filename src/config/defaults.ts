@@ -44,4 +44,5 @@ export const DEFAULTS = {
   'sync.shutdownGrace': '20s',
   'sync.shutdownTimeout': '30s',
   'sync.listen': '127.0.0.1:8724',
+  'sync.onAuthorizationRemoved': 'keep',
 } as const;

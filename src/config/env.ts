@@ -44,6 +44,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'TIKTOK_SYNC_CONCURRENCY', key: 'sync.concurrency', read: number },
   { name: 'TIKTOK_SYNC_LISTEN', key: 'sync.listen' },
   { name: 'TIKTOK_SYNC_OWNER', key: 'sync.owner' },
+  { name: 'TIKTOK_SYNC_ON_AUTHORIZATION_REMOVED', key: 'sync.onAuthorizationRemoved', read: lower },
 ];
 
 /** libpq's variables: with any of them set and no URL, node-postgres connects by them. */

@@ -139,6 +139,7 @@ function syncConfig(file: NonNullable<FileConfig['sync']>, webhookListen: string
     shutdownTimeoutMs: duration(file.shutdownTimeout ?? D['sync.shutdownTimeout']),
     listen: file.listen ?? webhookListen ?? D['sync.listen'],
     owner: file.owner,
+    onAuthorizationRemoved: file.onAuthorizationRemoved ?? D['sync.onAuthorizationRemoved'],
     accounts,
   };
 }

@@ -156,6 +156,7 @@ const KEEP_FORM = 'expected "all", "none" or the number of archives to keep per 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 export const DATA_FORMATS = ['json', 'text'] as const;
+export const ON_AUTHORIZATION_REMOVED = ['keep', 'forget'] as const;
 
 const accountSyncSchema = z
   .object({
@@ -194,6 +195,10 @@ const syncSchema = z
     shutdownGrace: durationText('on SIGTERM, time given to the current stage').optional(),
     shutdownTimeout: durationText('on SIGTERM, bound on the whole shutdown', SECOND).optional(),
     listen: hostPort('host:port of the daemon’s HTTP server (/healthz, /metrics, webhook)').optional(),
+    onAuthorizationRemoved: oneOf(
+      ON_AUTHORIZATION_REMOVED,
+      'what TikTok’s `authorization.removed` webhook does to the account: `keep` stops syncing it and keeps its data; `forget` forgets it as `tiktok-sync forget` does (TikTok has revoked the grant already)',
+    ).optional(),
     owner: z
       .string({ error: 'expected a name of 1 to 200 characters' })
       .min(1, { error: 'expected a name of 1 to 200 characters' })

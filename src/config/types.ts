@@ -94,6 +94,11 @@ export interface SyncConfig {
   readonly listen: string;
   /** Name of this daemon in leases and logs; default `<hostname>:<pid>:<random>`. */
   readonly owner: string | undefined;
+  /**
+   * What TikTok's `authorization.removed` webhook does: `keep` marks the grant revoked (syncing
+   * stops, the data stays); `forget` forgets the account (src/forget/forget-account.ts).
+   */
+  readonly onAuthorizationRemoved: 'keep' | 'forget';
   /** Per-account settings, by account name. */
   readonly accounts: Readonly<Record<string, AccountSyncConfig>>;
 }

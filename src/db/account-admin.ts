@@ -125,25 +125,8 @@ export async function deleteAccount(pool: pg.Pool, name: string, now: number): P
     );
     const accountId = found[0]?.account_id;
     if (!accountId) throw unknownAccount(name);
-    const { rows: leases } = await client.query<{ lease_owner: string; lease_expires_at: Date }>(
-      `select lease_owner, lease_expires_at from tiktok_sync.sync_schedule
-        where account_id = $1 and lease_owner is not null and lease_expires_at > $2
-          for update`,
-      [accountId, new Date(now)],
-    );
-    const lease = leases[0];
-    if (lease) {
-      throw new ConfigError(
-        'account_busy',
-        `Account \`${name}\` is being synced by daemon \`${lease.lease_owner}\` (lease until ${lease.lease_expires_at.toISOString()}); nothing was deleted. Pause it in the config file or stop that daemon, then try again.`,
-      );
-    }
-    const rows: Record<string, number> = {};
-    for (const table of ACCOUNT_TABLES) {
-      const result = await client.query(`delete from ${table} where account_id = $1`, [accountId]);
-      if (result.rowCount) rows[table] = result.rowCount;
-    }
-    await client.query('delete from tiktok.accounts where account_id = $1', [accountId]);
+    await refuseLiveLease(client, { accountId, name, now, what: 'nothing was deleted' });
+    const rows = await deleteAccountRows(client, accountId);
     await client.query('commit');
     return { accountId, name, rows };
   } catch (error) {
@@ -152,6 +135,49 @@ export async function deleteAccount(pool: pg.Pool, name: string, now: number): P
   } finally {
     client.release();
   }
+}
+
+/**
+ * Throws `account_busy` when a daemon holds a live lease on the account (`now` is compared with the
+ * lease's expiry): it would go on writing rows and files of the account. A lease held by `except`
+ * (the caller's own) does not count. Locks the schedule row until the transaction ends.
+ */
+export async function refuseLiveLease(
+  client: Queryable,
+  options: { accountId: string; name: string; now: number; what: string; except?: string },
+): Promise<void> {
+  const { rows: leases } = await client.query<{ lease_owner: string; lease_expires_at: Date }>(
+    `select lease_owner, lease_expires_at from tiktok_sync.sync_schedule
+      where account_id = $1 and lease_owner is not null and lease_expires_at > $2
+        and lease_owner is distinct from $3
+        for update`,
+    [options.accountId, new Date(options.now), options.except ?? null],
+  );
+  const lease = leases[0];
+  if (lease) {
+    throw new ConfigError(
+      'account_busy',
+      `Account \`${options.name}\` is being synced by daemon \`${lease.lease_owner}\` (lease until ${lease.lease_expires_at.toISOString()}); ${options.what}. Pause it in the config file or stop that daemon, then try again.`,
+    );
+  }
+}
+
+/**
+ * Deletes every row that has the account's `account_id` ({@link ACCOUNT_TABLES}), then the account
+ * row, inside the caller's transaction. Returns the rows deleted per table (the account row not
+ * counted).
+ */
+export async function deleteAccountRows(
+  client: Queryable,
+  accountId: string,
+): Promise<Record<string, number>> {
+  const rows: Record<string, number> = {};
+  for (const table of ACCOUNT_TABLES) {
+    const result = await client.query(`delete from ${table} where account_id = $1`, [accountId]);
+    if (result.rowCount) rows[table] = result.rowCount;
+  }
+  await client.query('delete from tiktok.accounts where account_id = $1', [accountId]);
+  return rows;
 }
 
 export type SyncNowResult =

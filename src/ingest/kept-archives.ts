@@ -9,7 +9,7 @@
  * first import. Pruning removes the copies, never the archive's row or its data.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, cp, lstat, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, cp, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import type { KeptArchivesConfig } from '../config.js';
@@ -163,4 +163,18 @@ export async function keptArchives(
     exportRoot: row.export_root,
     exportedAt: row.exported_at,
   }));
+}
+
+/**
+ * Removes every kept archive of the account, `<dir>/<account id>/` (an account being forgotten;
+ * its archive rows are deleted with it). Returns how many copies were there.
+ */
+export async function removeKeptArchives(dir: string, accountId: string): Promise<number> {
+  const accountDir = path.join(dir, accountId);
+  const copies = await readdir(accountDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  await rm(accountDir, { recursive: true, force: true });
+  return copies.length;
 }

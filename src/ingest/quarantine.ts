@@ -193,3 +193,63 @@ async function putAside(from: string, target: string, move: boolean): Promise<vo
   }
   if (move) await rm(from, { force: true });
 }
+
+const RUN_REASON_FILE = /^(.+)\.run(\d+)\.reason\.json(\.tmp)?$/;
+
+/**
+ * Removes what the quarantine holds of the runs `runIds` (an account being forgotten): their reason
+ * files, and each copy they pointed at once no reason file of another run is left next to it and
+ * `referencedElsewhere` (another run's `quarantined_to`) says no one else points at it. `copies` are
+ * the runs' `quarantined_to`, for copies whose reason file is missing. Returns the files removed and
+ * those that could not be.
+ */
+export async function forgetQuarantined(
+  directory: string,
+  runIds: readonly string[],
+  copies: readonly string[],
+  referencedElsewhere: (copy: string) => Promise<boolean>,
+): Promise<{ removed: number; failed: { path: string; error: string }[] }> {
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { removed: 0, failed: [] };
+    throw error;
+  }
+  const runs = new Set(runIds);
+  const touched = new Set(
+    copies
+      .filter((copy) => path.resolve(path.dirname(copy)) === path.resolve(directory))
+      .map((copy) => path.basename(copy)),
+  );
+  const left = new Set<string>();
+  const result = { removed: 0, failed: [] as { path: string; error: string }[] };
+  const remove = async (name: string) => {
+    const file = path.join(directory, name);
+    try {
+      await rm(file, { force: true });
+      result.removed++;
+      return true;
+    } catch (error) {
+      result.failed.push({ path: file, error: (error as Error).message });
+      return false;
+    }
+  };
+  for (const name of names) {
+    const match = RUN_REASON_FILE.exec(name);
+    if (!match) continue;
+    const [, copy, runId] = match as unknown as [string, string, string];
+    if (runs.has(runId)) {
+      touched.add(copy);
+      if (!(await remove(name))) left.add(copy);
+    } else {
+      left.add(copy);
+    }
+  }
+  for (const copy of touched) {
+    if (left.has(copy) || !names.includes(copy)) continue;
+    if (await referencedElsewhere(path.join(directory, copy))) continue;
+    await remove(copy);
+  }
+  return result;
+}

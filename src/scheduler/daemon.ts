@@ -15,7 +15,7 @@ import type { TikTokDatabase, TikTokTables } from '../tiktok/db-types.js';
 import type { Secret } from '../tiktok/secret.js';
 import { TokenStore, type TokenStoreOptions } from '../tiktok/tokens.js';
 import { createWebhookHandler, RequestNotifier } from '../tiktok/webhook.js';
-import { processWebhookEvents } from '../tiktok/webhook-events.js';
+import { processWebhookEvents, retryAuthorizationRemovals } from '../tiktok/webhook-events.js';
 import { createAccountWork } from './account-work.js';
 import { clearStops, markRequestReady } from './claims.js';
 import type { SchedulerDatabase, SyncScheduleTable } from './db-types.js';
@@ -137,6 +137,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     random,
   });
 
+  const webhookEvents = {
+    db,
+    clock,
+    logger: log,
+    notifier,
+    onAuthorizationRemoved: services.onAuthorizationRemoved,
+  };
   let lastSweep = Number.NEGATIVE_INFINITY;
   const scheduler = new Scheduler({
     db: scheduleDb,
@@ -154,6 +161,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     random,
     metrics,
     afterTick: async () => {
+      // An account TikTok removed that could not be forgotten while a daemon was syncing it.
+      await retryAuthorizationRemovals(webhookEvents);
       if (clock.now() - lastSweep < HOUR) return;
       lastSweep = clock.now();
       const deleted = await sweepArchives(
@@ -188,13 +197,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
               clientKey: app.clientKey,
               clock,
               logger: log,
-              onEvent: processWebhookEvents({
-                db,
-                clock,
-                logger: log,
-                notifier,
-                onAuthorizationRemoved: (accountId, reason) => grants.markRevoked(accountId, reason),
-              }),
+              onEvent: processWebhookEvents(webhookEvents),
             }),
           },
           health: async () => {

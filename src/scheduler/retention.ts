@@ -35,3 +35,36 @@ export async function sweepArchives(directory: string, retentionMs: number, nowM
   }
   return deleted;
 }
+
+/**
+ * Deletes the downloads of these data requests (`tiktok-<request id>-<random>.zip`, and `.zip.part`
+ * of one interrupted), whatever their age: an account being forgotten. Returns the files deleted and
+ * those that could not be.
+ */
+export async function removeDownloads(
+  directory: string,
+  requestIds: readonly string[],
+): Promise<{ removed: number; failed: { path: string; error: string }[] }> {
+  const result = { removed: 0, failed: [] as { path: string; error: string }[] };
+  if (requestIds.length === 0) return result;
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return result;
+    throw error;
+  }
+  const requests = new Set(requestIds);
+  for (const name of names) {
+    const requestId = /^tiktok-(\d+)-[0-9a-f]+\.zip(\.part)?$/.exec(name)?.[1];
+    if (requestId === undefined || !requests.has(requestId)) continue;
+    const file = path.join(directory, name);
+    try {
+      await rm(file, { force: true });
+      result.removed++;
+    } catch (error) {
+      result.failed.push({ path: file, error: (error as Error).message });
+    }
+  }
+  return result;
+}

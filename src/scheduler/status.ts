@@ -1,4 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { forgottenCounts } from '../db/forgotten.js';
 import type { TableCounts } from '../db/schema.js';
 import { REMOVAL_GUARD_CODE } from '../ingest/removal-guard.js';
 import { formatTable } from '../table.js';
@@ -172,6 +173,7 @@ export async function syncGauges(
   accounts: Record<string, number>;
   inFlight: Record<string, number>;
   lastSuccess: Record<string, number>;
+  forgotten: Record<string, number>;
 }> {
   const states = await sql<{ state: string; n: number }>`
     select ${stateExpression(new Date(now))} as state, count(*)::int as n
@@ -195,6 +197,7 @@ export async function syncGauges(
     accounts: Object.fromEntries(states.rows.map((row) => [row.state, row.n])),
     inFlight: Object.fromEntries(requests.rows.map((row) => [row.status, row.n])),
     lastSuccess: Object.fromEntries(successes.rows.map((row) => [row.name, row.at ?? 0])),
+    forgotten: await forgottenCounts(db),
   };
 }
 

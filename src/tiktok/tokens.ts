@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { noteReconsent, type RevokeOutcome } from '../db/forgotten.js';
 import { HOUR } from '../duration.js';
 import { ConfigError, PipelineError, TerminalError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
@@ -98,6 +99,10 @@ export class TokenStore {
           .values({ account_id: accountId, ...row })
           .onConflict((oc) => oc.column('account_id').doUpdateSet(row))
           .execute();
+        // A user forgotten before consented again: the tombstone stays and notes when.
+        if ((await noteReconsent(trx, tokens.openId, now)) > 0) {
+          this.#logger.info({ accountId }, 'a forgotten TikTok user connected again, as a new account');
+        }
       });
     } catch (error) {
       if ((error as { code?: string }).code === '23505') {
@@ -259,19 +264,48 @@ export class TokenStore {
 
   /** Revokes the grant at TikTok and wipes the stored tokens. */
   async revoke(accountId: string, signal?: AbortSignal): Promise<void> {
-    const row = await this.#load(this.#db, accountId);
-    if (row.access_token_ciphertext) {
-      try {
-        await this.#oauth.revoke(this.#decrypt(row, 'access_token'), signal);
-      } catch (error) {
-        // An already-dead grant is as revoked as it gets; anything else is reported.
-        if (!(error instanceof PipelineError && error.code === 'invalid_grant')) throw error;
-      }
-    }
-    await this.markRevoked(
+    await this.#load(this.#db, accountId);
+    const revoked = await this.revokeGrant(
       accountId,
       'Disconnected on request; connect the account again to resume syncing.',
+      signal,
     );
+    if (revoked.error) throw revoked.error;
+  }
+
+  /**
+   * Revokes the grant at TikTok whatever its status (with a fresh access token when it is active,
+   * else the one stored, if any) and wipes the tokens, marking it revoked for `reason`. TikTok's
+   * refusals and network failures are returned, not thrown (forgetting goes on without them); a grant
+   * TikTok no longer honours (`invalid_grant`) is `already_ended`.
+   */
+  async revokeGrant(
+    accountId: string,
+    reason: string,
+    signal?: AbortSignal,
+  ): Promise<{ outcome: Exclude<RevokeOutcome, 'removed_by_tiktok'>; error?: Error }> {
+    const row = await this.#db
+      .selectFrom('tiktok_sync.credentials')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    if (!row) return { outcome: 'not_connected' };
+    let outcome: 'revoked' | 'already_ended' = 'already_ended';
+    try {
+      if (row.status === 'active' || row.access_token_ciphertext) {
+        const token =
+          row.status === 'active'
+            ? await this.accessToken(accountId, signal)
+            : this.#decrypt(row, 'access_token');
+        await this.#oauth.revoke(token, signal);
+        outcome = 'revoked';
+      }
+    } catch (error) {
+      const ended = error instanceof PipelineError && ['invalid_grant', 'needs_consent'].includes(error.code);
+      if (!ended) return { outcome: 'failed', error: error as Error };
+    }
+    await this.markRevoked(accountId, reason);
+    return { outcome };
   }
 
   async #setStatus(

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
+import { isForgottenUser } from '../db/forgotten.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
 import type { TikTokDatabase } from './db-types.js';
@@ -97,8 +98,19 @@ export interface WebhookProcessorContext {
   logger: Logger;
   /** Wakes a sync waiting for this request. */
   notifier?: RequestNotifier;
-  /** Called for `authorization.removed` (e.g. {@link TokenStore.markRevoked}). */
-  onAuthorizationRemoved?(accountId: string, reason: string): Promise<void>;
+  /**
+   * Called for `authorization.removed`: the `sync.onAuthorizationRemoved` policy (src/forget/policy.ts),
+   * e.g. {@link TokenStore.markRevoked}. When it answers `later` (or throws), the event stays
+   * unprocessed and {@link retryAuthorizationRemovals} calls it again (what else it resolves to is
+   * ignored).
+   */
+  onAuthorizationRemoved?(accountId: string, reason: string): Promise<unknown>;
+}
+
+/** The sentence an `authorization.removed` event's reason code stands for. */
+function removalReason(content: Record<string, unknown>): string {
+  const code = Number(content.reason);
+  return `TikTok removed the authorization ${REMOVAL_REASONS[code] ?? `(reason ${String(content.reason)})`}; connect the account again to resume syncing.`;
 }
 
 /**
@@ -108,6 +120,11 @@ export interface WebhookProcessorContext {
 export function processWebhookEvents(context: WebhookProcessorContext) {
   return async (event: WebhookEvent): Promise<void> => {
     const { db, clock, logger } = context;
+    // A forgotten user's events are not stored: they would bring back what was forgotten.
+    if (event.userOpenId && (await isForgottenUser(db, event.userOpenId, event.createTime))) {
+      logger.info({ event: event.event }, 'webhook event of a forgotten TikTok user ignored; nothing stored');
+      return;
+    }
     const recorded = await recordWebhookEvent(db, event, clock.now());
     if (recorded.duplicate) {
       logger.debug({ event: event.event, requestId: event.requestId }, 'duplicate webhook delivery ignored');
@@ -126,16 +143,66 @@ export function processWebhookEvents(context: WebhookProcessorContext) {
         'TikTok says the data request is ready',
       );
     } else if (event.event === AUTHORIZATION_REMOVED && recorded.accountId) {
-      const code = Number(event.content.reason);
-      const reason = `TikTok removed the authorization ${REMOVAL_REASONS[code] ?? `(reason ${String(event.content.reason)})`}; connect the account again to resume syncing.`;
-      await context.onAuthorizationRemoved?.(recorded.accountId, reason);
       logger.warn(
         { accountId: recorded.accountId, reason: event.content.reason },
         'TikTok authorization removed',
       );
+      const done = await context.onAuthorizationRemoved?.(recorded.accountId, removalReason(event.content));
+      if (done === 'later') return;
     } else {
       logger.info({ event: event.event, accountId: recorded.accountId }, 'webhook event recorded');
     }
     await markWebhookEventProcessed(db, recorded.eventId, clock.now());
   };
+}
+
+/**
+ * Acts again on `authorization.removed` events whose handling failed (under the `forget` policy, an
+ * account a daemon was still syncing): each is handed to `onAuthorizationRemoved` and marked
+ * processed once that succeeds. One created before the account's grant was (a connect since) is
+ * about an older grant: it is only marked processed. Events of an account forgotten meanwhile are
+ * gone with it. Returns how many were handled.
+ */
+export async function retryAuthorizationRemovals(context: WebhookProcessorContext): Promise<number> {
+  if (!context.onAuthorizationRemoved) return 0;
+  const pending = await context.db
+    .selectFrom('tiktok_sync.webhook_events as e')
+    .leftJoin('tiktok_sync.credentials as c', 'c.account_id', 'e.account_id')
+    .select([
+      'e.event_id',
+      'e.account_id',
+      'e.content',
+      sql<boolean>`coalesce(coalesce(e.create_time, e.received_at) < c.granted_at, false)`.as('stale'),
+    ])
+    .where('e.event', '=', AUTHORIZATION_REMOVED)
+    .where('e.processed_at', 'is', null)
+    .where('e.account_id', 'is not', null)
+    .orderBy('e.event_id')
+    .execute();
+  let handled = 0;
+  for (const row of pending) {
+    if (row.stale) {
+      await markWebhookEventProcessed(context.db, row.event_id, context.clock.now());
+      continue;
+    }
+    let content: Record<string, unknown> = {};
+    try {
+      content = JSON.parse(row.content) as Record<string, unknown>;
+    } catch {
+      // a content that is not JSON says no reason
+    }
+    try {
+      if ((await context.onAuthorizationRemoved(row.account_id!, removalReason(content))) === 'later')
+        continue;
+    } catch (error) {
+      context.logger.error(
+        { err: error, accountId: row.account_id },
+        'acting on an authorization.removed event failed again',
+      );
+      continue;
+    }
+    await markWebhookEventProcessed(context.db, row.event_id, context.clock.now());
+    handled++;
+  }
+  return handled;
 }

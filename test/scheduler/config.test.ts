@@ -162,6 +162,19 @@ describe('sync config', () => {
     );
   });
 
+  it('keeps the data on authorization.removed unless the policy says forget', async () => {
+    expect((await load({})).sync.onAuthorizationRemoved).toBe('keep');
+    expect((await load({ sync: { onAuthorizationRemoved: 'forget' } })).sync.onAuthorizationRemoved).toBe(
+      'forget',
+    );
+    expect(
+      (await load({}, { TIKTOK_SYNC_ON_AUTHORIZATION_REMOVED: 'Forget' })).sync.onAuthorizationRemoved,
+    ).toBe('forget');
+    expect(await failure({ sync: { onAuthorizationRemoved: 'delete' } })).toMatch(
+      /key `sync\.onAuthorizationRemoved` is `"delete"`; expected one of keep, forget\./,
+    );
+  });
+
   it('names the variable, the value and the expected form when an environment override is wrong', async () => {
     expect(await failure({}, { TIKTOK_SYNC_INTERVAL: 'daily' })).toBe(
       'TIKTOK_SYNC_INTERVAL (file key `sync.interval`) is `daily`; expected a duration of at least 1m such as 15m, 12h, 1d or 1h30m, or a cron expression such as "0 */12 * * *".',

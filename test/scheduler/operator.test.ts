@@ -105,7 +105,9 @@ describe('operator commands', () => {
          join information_schema.tables t using (table_schema, table_name)
         where c.column_name = 'account_id' and t.table_type = 'BASE TABLE'
           and c.table_schema in ('tiktok', 'tiktok_private', 'tiktok_sync')
-          and c.table_name <> 'accounts' and c.table_schema || '.' || c.table_name <> 'tiktok_sync.accounts'`,
+          and c.table_name <> 'accounts' and c.table_schema || '.' || c.table_name <> 'tiktok_sync.accounts'
+          -- tombstones name accounts that are gone (src/db/forgotten.ts)
+          and c.table_schema || '.' || c.table_name <> 'tiktok_sync.forgotten_accounts'`,
     );
     expect([...ACCOUNT_TABLES].sort()).toEqual(rows.map((row) => row.name).sort());
   });
