@@ -52,8 +52,11 @@ export async function cmdSandbox(
     output.out(`Users: ${users.join(', ')}; ${options.era} export layout.`);
     output.out(
       options.users.length > 1
-        ? `Consent is given automatically, signing in as ${options.users.join(', then ')} in turn, and then always as ${options.users[0]}.`
-        : `Consent is given automatically, as ${options.users[0]}.`,
+        ? `Consent is given automatically to programs (\`connect\`), signing in as ${options.users.join(', then ')} in turn, and then always as ${options.users[0]}.`
+        : `Consent is given automatically to programs (\`connect\`), as ${options.users[0]}.`,
+    );
+    output.out(
+      'A browser gets a consent screen instead: choose who signs in and which scopes to grant, or cancel.',
     );
     output.out(`Data requests are ready ${Math.round(options.readyAfterMs / 1000)} s after they are made.`);
     if (options.faults) output.out(`Faults injected: ${options.faults}.`);
@@ -83,12 +86,14 @@ export async function cmdSandbox(
 
 /**
  * What the sandbox app accepts as redirect URIs: like a desktop app, any port of loopback
- * `/callback/` (with or without the slash), and the configured URI on any port.
+ * `/callback/` (with or without the slash) and of the daemon's loopback `/oauth/callback`, and the
+ * configured URI on any port.
  */
 function registeredRedirects(configured: string): string[] {
   const uris = ['127.0.0.1', 'localhost'].flatMap((host) => [
     `http://${host}:*/callback/`,
     `http://${host}:*/callback`,
+    `http://${host}:*/oauth/callback`,
   ]);
   const url = new URL(configured);
   uris.push(configured, `${url.protocol}//${url.hostname}:*${url.pathname}`);
