@@ -36,7 +36,7 @@ export async function cmdSandbox(
     accounts: options.users.map((username) => ({ username, era: options.era })),
     readyDelayMs: options.readyAfterMs,
     firstRequestId: firstRequestId(),
-    redirectUris: registeredRedirects(config.tiktok.redirectUri),
+    redirectUris: registeredRedirects(config.tiktok.redirectUri, config.server.redirectUri),
     ...(options.faults ? { faults: parseFaultFlags(options.faults) } : {}),
     ...(webhookUrl ? { webhook: { url: webhookUrl } } : {}),
     logger,
@@ -86,10 +86,10 @@ export async function cmdSandbox(
 
 /**
  * What the sandbox app accepts as redirect URIs: like a desktop app, any port of loopback
- * `/callback/` (with or without the slash) and of the daemon's loopback `/oauth/callback`, and the
- * configured URI on any port.
+ * `/callback/` (with or without the slash) and of the daemon's loopback `/oauth/callback`, the
+ * configured URI on any port, and the redirect URI of the configured `server.publicUrl`.
  */
-function registeredRedirects(configured: string): string[] {
+function registeredRedirects(configured: string, web: string | undefined): string[] {
   const uris = ['127.0.0.1', 'localhost'].flatMap((host) => [
     `http://${host}:*/callback/`,
     `http://${host}:*/callback`,
@@ -97,6 +97,7 @@ function registeredRedirects(configured: string): string[] {
   ]);
   const url = new URL(configured);
   uris.push(configured, `${url.protocol}//${url.hostname}:*${url.pathname}`);
+  if (web) uris.push(web);
   return uris;
 }
 
