@@ -3,7 +3,7 @@ import { HOUR } from '../duration.js';
 import { ConfigError, PipelineError, TerminalError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { type Clock, systemClock } from './clock.js';
-import type { CredentialStatus, CredentialsTable, TikTokDatabase } from './db-types.js';
+import type { ConnectedVia, CredentialStatus, CredentialsTable, TikTokDatabase } from './db-types.js';
 import type { TokenSet } from './oauth.js';
 import type { AccessTokenSource } from './portability-client.js';
 import type { Secret } from './secret.js';
@@ -62,8 +62,15 @@ export class TokenStore {
     this.#marginMs = options.refreshMarginMs ?? HOUR;
   }
 
-  /** Saves a fresh grant (after the consent flow) and links the account to the TikTok user. */
-  async saveGrant(accountId: string, tokens: TokenSet): Promise<void> {
+  /**
+   * Saves a fresh grant (after the consent flow) and links the account to the TikTok user. With
+   * `transaction`, the rows are written in it (the caller commits); otherwise in one of its own.
+   */
+  async saveGrant(
+    accountId: string,
+    tokens: TokenSet,
+    options: { connectedVia?: ConnectedVia; transaction?: Kysely<TikTokDatabase> } = {},
+  ): Promise<void> {
     const cipher = this.#requireCipher();
     const access = cipher.encrypt(tokens.accessToken, context(accountId, 'access_token'));
     const refresh = cipher.encrypt(tokens.refreshToken, context(accountId, 'refresh_token'));
@@ -85,20 +92,23 @@ export class TokenStore {
       granted_at: now,
       refreshed_at: null,
       updated_at: now,
+      connected_via: options.connectedVia ?? 'connect',
+    };
+    const write = async (trx: Kysely<TikTokDatabase>) => {
+      await trx
+        .updateTable('tiktok.accounts')
+        .set({ open_id: tokens.openId })
+        .where('account_id', '=', accountId)
+        .execute();
+      await trx
+        .insertInto('tiktok_sync.credentials')
+        .values({ account_id: accountId, ...row })
+        .onConflict((oc) => oc.column('account_id').doUpdateSet(row))
+        .execute();
     };
     try {
-      await this.#db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('tiktok.accounts')
-          .set({ open_id: tokens.openId })
-          .where('account_id', '=', accountId)
-          .execute();
-        await trx
-          .insertInto('tiktok_sync.credentials')
-          .values({ account_id: accountId, ...row })
-          .onConflict((oc) => oc.column('account_id').doUpdateSet(row))
-          .execute();
-      });
+      if (options.transaction) await write(options.transaction);
+      else await this.#db.transaction().execute(write);
     } catch (error) {
       if ((error as { code?: string }).code === '23505') {
         const other = await this.#db
