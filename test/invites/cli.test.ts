@@ -1,8 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ensureAccount } from '../../src/db/accounts.js';
 import { tokenHash } from '../../src/invites/store.js';
+import type { TikTokTables } from '../../src/tiktok/db-types.js';
+import { Secret } from '../../src/tiktok/secret.js';
+import { TokenStore } from '../../src/tiktok/tokens.js';
 import { runCli } from '../cli/run-cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
@@ -114,5 +119,57 @@ describe('tiktok-sync invite', () => {
     expect((await invite(['--expires', 'soon'])).code).toBe(2);
     expect((await invite(['--list', '--revoke', '1'])).stderr.join('\n')).toMatch(/give one of these/);
     expect((await invite(['--list', '--account', 'ana'])).code).toBe(1);
+  });
+});
+
+describe('tiktok-sync status', () => {
+  it('shows how each account was connected, and the invites by state', async () => {
+    const key = randomBytes(32);
+    vi.stubEnv('TIKTOK_SYNC_ENCRYPTION_KEY', key.toString('base64'));
+    const store = new TokenStore({
+      db: database.db.withTables<TikTokTables>(),
+      oauth: { refresh: async () => Promise.reject(new Error('unused')) } as never,
+      encryptionKey: key,
+    });
+    const grant = (openId: string) => ({
+      accessToken: new Secret(`act.${openId}`),
+      refreshToken: new Secret(`rft.${openId}`),
+      openId,
+      scopes: ['portability.all.ongoing'],
+      accessTokenExpiresAt: Date.now() + 86_400_000,
+      refreshTokenExpiresAt: Date.now() + 365 * 86_400_000,
+      tokenType: 'Bearer',
+    });
+    await store.saveGrant(await ensureAccount(database.db, 'by-connect'), grant('open-1'));
+    await store.saveGrant(await ensureAccount(database.db, 'by-invite'), grant('open-2'), {
+      connectedVia: 'invite',
+    });
+    await ensureAccount(database.db, 'by-import');
+
+    const status = await runCli(['--config', withoutServer, 'status']);
+    expect(status.code).toBe(0);
+    const text = status.stdout.join('\n');
+    expect(text).toMatch(/name\s+id\s+connected\s+archives/);
+    expect(text).toMatch(/by-connect\s+\d+\s+connect\s+0\s+never/);
+    expect(text).toMatch(/by-invite\s+\d+\s+invite link\s+0\s+never/);
+    expect(text).toMatch(/by-import\s+\d+\s+imported only\s+0\s+never/);
+    expect(text).toContain('Connected through an invite link: 1; with `connect`: 1; imported only: 1.');
+    expect(text).toMatch(
+      /Invites: \d+ outstanding, 1 used, \d+ expired, 2 withdrawn \(`tiktok-sync invite --list`\)\./,
+    );
+
+    const json = JSON.parse(
+      (await runCli(['--config', withoutServer, 'status', '--json'])).stdout.join('\n'),
+    );
+    expect(
+      Object.fromEntries(
+        json.accounts.map((a: { name: string; connected_via: string }) => [a.name, a.connected_via]),
+      ),
+    ).toEqual({
+      'by-connect': 'connect',
+      'by-import': null,
+      'by-invite': 'invite',
+    });
+    expect(json.invites).toMatchObject({ used: 1, revoked: 2 });
   });
 });
