@@ -122,9 +122,11 @@ export function createInvitePages(options: InvitePagesOptions): InvitePages {
       : undefined;
   };
 
+  // `same-origin`: the link's token never goes to TikTok in a Referer, and the button's POST still
+  // carries the page's Origin (with `no-referrer`, browsers send `Origin: null`).
   const headers = (extra: Record<string, string> = {}) => ({
     'cache-control': 'no-store',
-    'referrer-policy': 'no-referrer',
+    'referrer-policy': 'same-origin',
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'content-security-policy': policy,

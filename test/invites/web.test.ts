@@ -105,7 +105,7 @@ describe('invite pages and the web consent flow', () => {
         `^default-src 'none'; style-src 'sha256-[^']+'; form-action ${new URL(world.publicUrl).origin} ${world.sandbox.consentUrl}; frame-ancestors 'none'; base-uri 'none'$`,
       ),
     );
-    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.headers.get('referrer-policy')).toBe('same-origin');
     expect(page.headers.get('cache-control')).toBe('no-store');
 
     const consent = new URL(tiktokUrl);
