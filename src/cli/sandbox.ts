@@ -74,6 +74,12 @@ export async function cmdSandbox(
     output.out(
       `Then: tiktok-sync connect --account ${options.users[0]} && tiktok-sync sync --account ${options.users[0]} --once`,
     );
+    const daemonPort = config.sync.listen.slice(config.sync.listen.lastIndexOf(':') + 1);
+    output.out(
+      config.server.publicUrl
+        ? 'Or invite links: start `tiktok-sync run`, then `tiktok-sync invite` and open the link in a browser.'
+        : `Or invite links: also export TIKTOK_SYNC_PUBLIC_URL=http://127.0.0.1:${daemonPort} TIKTOK_SYNC_OPERATOR_NAME=… TIKTOK_SYNC_OPERATOR_CONTACT=…, start \`tiktok-sync run\`, then \`tiktok-sync invite\` and open the link in a browser.`,
+    );
     output.out('Serving until Ctrl-C.');
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
