@@ -4,6 +4,7 @@
  * metric of each, the account syncing at once, and two daemons sharing one consent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteAccount } from '../../src/db/account-admin.js';
 import { revokeInvite } from '../../src/invites/store.js';
 import { parseEncryptionKey, TokenCipher } from '../../src/tiktok/tokens.js';
 import { ENCRYPTION_KEY, step, type TestDaemon } from '../scheduler/support.js';
@@ -444,6 +445,33 @@ describe('invite pages and the web consent flow', () => {
     for (const secret of all) {
       expect(logs).not.toContain(secret);
       if (!inviteTokens.includes(secret)) expect(pages).not.toContain(secret);
+    }
+  });
+});
+
+describe('an account connected by invite, deleted', () => {
+  it('goes with the invites that connected it and their consents', async () => {
+    const world = await inviteWorld(['eve']);
+    try {
+      const daemon = await world.daemon('daemon-a');
+      world.serve(daemon);
+      const { link } = await world.invite();
+      expect((await world.consent(link, { account: 'eve' })).landing.kind).toBe('connected');
+      await until(
+        async () => (await rows(world.database, 'select 1 from tiktok_sync.data_requests')).length === 1,
+      );
+      await daemon.idle();
+      const [account] = await rows<{ name: string }>(world.database, 'select name from tiktok.accounts');
+      await deleteAccount(world.database.pool, account!.name, world.clock.now());
+      expect(
+        await rows(
+          world.database,
+          `select (select count(*)::int from tiktok_sync.invites) as invites,
+                  (select count(*)::int from tiktok_sync.oauth_states) as consents`,
+        ),
+      ).toEqual([{ invites: 0, consents: 0 }]);
+    } finally {
+      await world.close();
     }
   });
 });
