@@ -51,7 +51,7 @@ export interface InviteWorld {
   pages: string[];
   /** Every URL a browser went to. */
   urls: string[];
-  config(extra?: Record<string, unknown>): Promise<Config>;
+  config(extra?: Record<string, unknown>, env?: Record<string, string>): Promise<Config>;
   /** A daemon listening on a free port (no cron: the test ticks), behind the proxy once `serve`d. */
   daemon(owner: string, config?: Config): Promise<TestDaemon>;
   /** Routes the proxy (the public URL) to this daemon. */
@@ -127,7 +127,7 @@ export async function inviteWorld(
   const publicUrl = `${proxied.url}/sync`;
   let files = 0;
 
-  const config = async (extra: Record<string, unknown> = {}) => {
+  const config = async (extra: Record<string, unknown> = {}, env: Record<string, string> = {}) => {
     const file = path.join(directory, `config-${files++}.json`);
     await writeFile(
       file,
@@ -152,6 +152,7 @@ export async function inviteWorld(
         TIKTOK_API_BASE_URL: sandbox.url,
         TIKTOK_AUTH_BASE_URL: sandbox.consentUrl,
         TIKTOK_SYNC_ENCRYPTION_KEY: ENCRYPTION_KEY,
+        ...env,
       },
     });
   };

@@ -510,6 +510,31 @@ describe('two daemons behind one public URL', () => {
     expect((await world.get(callbackUrl)).kind).toBe('state_used');
   });
 
+  it('fails with a page, a log line and nothing stored on a daemon with another encryption key', async () => {
+    const first = await world.daemon('daemon-a2');
+    const otherKey = await world.daemon(
+      'daemon-other-key',
+      await world.config({}, { TIKTOK_SYNC_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64') }),
+    );
+    const before = await rows(world.database, 'select count(*)::int as n from tiktok_sync.credentials');
+    const { link } = await world.invite();
+    world.serve(first);
+    const callbackUrl = await world.answer(await world.start(link), { account: 'dee' });
+    world.serve(otherKey);
+    const since = world.logs.length;
+    const landing = await world.get(callbackUrl);
+    expect(landing).toMatchObject({ status: 500, kind: 'failed', title: 'Something went wrong on our side' });
+    expect(landing.html).not.toMatch(/encryption|fingerprint|at .*\.ts/);
+    expect(await rows(world.database, 'select count(*)::int as n from tiktok_sync.credentials')).toEqual(
+      before,
+    );
+    const [line] = logLines(world, /invite page failed/, since);
+    expect(line).toMatchObject({ level: 50, err: { code: 'encryption_key_mismatch' } });
+    expect((await otherKey.metrics.consents.get()).values).toEqual([
+      expect.objectContaining({ labels: { outcome: 'failed' }, value: 1 }),
+    ]);
+  });
+
   it('answers a page saying invite links are not set up on a daemon without server.publicUrl', async () => {
     const bare = await world.daemon('daemon-bare', await world.config({ server: {} }));
     const page = await world.get(`${bare.url}/connect/${'C'.repeat(43)}`);
