@@ -10,6 +10,7 @@ import { cmdDemo } from './cli/demo.js';
 import { registerForgetCommand } from './cli/forget.js';
 import { cmdGrantAnalyst } from './cli/grant-analyst.js';
 import { cmdImport } from './cli/import.js';
+import { cmdInvite, DEFAULT_INVITE_EXPIRY_MS, preflightInvite } from './cli/invite.js';
 import { type Output, processOutput, visibleOutput } from './cli/output.js';
 import { cmdReport, cmdServe, DEFAULT_REPORT_LISTEN } from './cli/report.js';
 import { cmdReprocess } from './cli/reprocess.js';
@@ -203,6 +204,46 @@ export async function main(
         cmdConnect(ctx, output, { ...commandOptions, desktop: isDesktopSession() }),
       );
     });
+
+  program
+    .command('invite')
+    .description(
+      'make a single-use link <server.publicUrl>/connect/<token> through which a TikTok user connects their account; or list or withdraw links',
+    )
+    .option('-a, --account <name>', 'the account the consent goes to (default: named after the TikTok user)')
+    .addOption(
+      new Option('--expires <duration>', 'how long the link works, e.g. 12h, 7d (1m to 365d)')
+        .argParser(duration)
+        .default(DEFAULT_INVITE_EXPIRY_MS, '7d'),
+    )
+    .option('--note <text>', 'a note for yourself, shown by --list (never to the person invited)')
+    .option('--list', 'list the invites: state, account, note, expiry, use')
+    .option('--revoke <invite>', 'withdraw an invite, by its number (as --list shows) or its link')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'The link opens a page served by the daemon (`tiktok-sync run`) at server.publicUrl:',
+        'what will be shared, who asks (server.operatorName, server.operatorContact) and a',
+        "button to TikTok's consent page. Only the token's SHA-256 is stored. Register",
+        '`tiktok-sync run --print-redirect-uri` with the TikTok app.',
+      ].join('\n'),
+    )
+    .action(
+      async (commandOptions: {
+        account?: string;
+        expires: number;
+        note?: string;
+        list?: boolean;
+        revoke?: string;
+      }) => {
+        const { config, logger } = context();
+        preflightInvite(config, commandOptions);
+        await withDatabase(config, logger, controller.signal, (ctx) =>
+          cmdInvite(ctx, output, commandOptions),
+        );
+      },
+    );
 
   program
     .command('sync')

@@ -3,7 +3,7 @@
  * merged over it, validated by one schema and frozen. src/config/load.ts is the only reader of
  * `process.env`; nothing below the CLI reads the environment.
  */
-export { type LoadConfigOptions, loadConfig } from './config/load.js';
+export { type LoadConfigOptions, loadConfig, OAUTH_CALLBACK_PATH } from './config/load.js';
 export type {
   AccountSyncConfig,
   Config,
@@ -11,6 +11,7 @@ export type {
   KeepPolicy,
   KeptArchivesConfig,
   LogLevel,
+  ServerConfig,
   SyncConfig,
   SyncInterval,
   TikTokConfig,

@@ -13,6 +13,10 @@ export interface DatabaseGauges {
   lastSuccess?: Record<string, number>;
   /** Forgotten accounts (tombstones) by reason: requested, authorization_removed. */
   forgotten?: Record<string, number>;
+  /** Invite links by state (outstanding, used, expired, revoked). */
+  invites?: Record<string, number>;
+  /** Accounts by how their grant was made (connect, invite), and `none` for those without one. */
+  connections?: Record<string, number>;
 }
 
 /**
@@ -41,6 +45,8 @@ export interface Metrics {
   readonly ticks: Counter<'outcome'>;
   /** Accounts this daemon is working on now. */
   readonly activeClaims: Gauge;
+  /** Callbacks of consents started from invite links, by outcome (completed, denied, …). */
+  readonly consents: Counter<'outcome'>;
 }
 
 export interface MetricsOptions {
@@ -141,6 +147,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       help: 'Accounts this daemon is working on now.',
       registers,
     }),
+    consents: new Counter({
+      name: 'tiktok_sync_consents_total',
+      help: 'TikTok callbacks of consents started from invite links, by outcome: completed, denied (the user declined), partial_scopes, tiktok_error, state_refused (missing, forged, replayed or expired state), invite_refused (used or withdrawn meanwhile), account_conflict, failed.',
+      labelNames: ['outcome'],
+      registers,
+    }),
   };
 }
 
@@ -174,6 +186,24 @@ function databaseGauges(
     registers,
     async collect() {
       fill(this, 'reason', (await read())?.forgotten);
+    },
+  });
+  new Gauge({
+    name: 'tiktok_sync_invites',
+    help: 'Invite links in the database by state (outstanding: can still be used; used, expired, revoked).',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      fill(this, 'state', (await read())?.invites);
+    },
+  });
+  new Gauge({
+    name: 'tiktok_sync_accounts_by_connection',
+    help: 'Accounts in the database by how their TikTok grant was made (connect: the command; invite: a link the user opened; none: no grant, imported only).',
+    labelNames: ['via'],
+    registers,
+    async collect() {
+      fill(this, 'via', (await read())?.connections);
     },
   });
   new Gauge({

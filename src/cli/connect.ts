@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { ensureAccount } from '../db/accounts.js';
-import type { Database } from '../db/schema.js';
 import { SECOND } from '../duration.js';
 import { ConfigError, PipelineError, TerminalError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type Clock, systemClock } from '../tiktok/clock.js';
 import type { TikTokDatabase } from '../tiktok/db-types.js';
+import { accountForGrant, accountNameFromOpenId } from '../tiktok/grant-account.js';
 import { OAuthClient, PORTABILITY_SCOPES } from '../tiktok/oauth.js';
 import { listenForRedirect, type RedirectListener } from '../tiktok/redirect-listener.js';
 import { TokenStore } from '../tiktok/tokens.js';
@@ -15,7 +14,6 @@ import { openInBrowser } from './open-url.js';
 import type { Output } from './output.js';
 import {
   checkAccountName,
-  findAccount,
   requireEncryptionKey,
   requireTikTokApp,
   type TikTokApp,
@@ -25,9 +23,7 @@ import {
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 export interface ConnectDependencies {
-  /** The application tables (accounts). */
-  db: Kysely<Database>;
-  /** The same database with the TikTok tables (credentials). */
+  /** The database with the TikTok tables (accounts, credentials). */
   tiktokDb: Kysely<TikTokDatabase>;
   app: TikTokApp;
   encryptionKey: Buffer;
@@ -131,7 +127,11 @@ export async function connectAccount(
     let connected: ConnectResult;
     try {
       const tokens = await oauth.exchangeCode(result.code, authorization.codeVerifier, deps.signal);
-      const account = await resolveAccount(deps, tokens.openId, options.accountName);
+      const account = await accountForGrant(deps.tiktokDb, tokens.openId, {
+        requested: options.accountName,
+        newName: accountNameFromOpenId,
+        linkedElsewhere: 'refuse',
+      });
       const grants = new TokenStore({
         db: deps.tiktokDb,
         oauth,
@@ -187,7 +187,6 @@ export async function cmdConnect(
   }
   const result = await connectAccount(
     {
-      db: database.db,
       tiktokDb: tiktokDb(database),
       app,
       encryptionKey: requireEncryptionKey(config),
@@ -304,50 +303,6 @@ function consentError(error: string, description: string | undefined, scopes: re
     error,
     `TikTok's consent page answered \`${error}\`${said}; check the app's products, scopes and redirect URI in the TikTok developer portal (asked for ${scopes.join(', ')}).`,
   );
-}
-
-/**
- * Which account the grant goes to. The TikTok user's open_id decides: a user connected before keeps
- * their account; a name already linked to another TikTok user is refused rather than mixed.
- */
-async function resolveAccount(
-  deps: ConnectDependencies,
-  openId: string,
-  requested: string | undefined,
-): Promise<{ accountId: string; accountName: string; created: boolean; renewed: boolean }> {
-  const linked = await findAccount(deps.tiktokDb, { openId });
-  if (requested === undefined) {
-    if (linked)
-      return { accountId: linked.accountId, accountName: linked.name, created: false, renewed: true };
-    return ensureNamed(deps, accountNameFor(openId));
-  }
-  if (linked && linked.name !== requested) {
-    throw new ConfigError(
-      'tiktok_user_already_connected',
-      `This TikTok user (open_id \`${openId}\`) is already connected as account \`${linked.name}\`; run \`tiktok-sync connect --account ${linked.name}\` (or leave out --account) to renew that connection.`,
-    );
-  }
-  if (linked) return { accountId: linked.accountId, accountName: linked.name, created: false, renewed: true };
-  const named = await findAccount(deps.tiktokDb, { name: requested });
-  if (named?.openId && named.openId !== openId) {
-    throw new ConfigError(
-      'account_linked_to_another_user',
-      `Account \`${requested}\` belongs to another TikTok user (open_id \`${named.openId}\`), but this consent came from \`${openId}\`; connect this user under another --account name.`,
-    );
-  }
-  return ensureNamed(deps, requested);
-}
-
-async function ensureNamed(deps: ConnectDependencies, name: string) {
-  const existed = await findAccount(deps.tiktokDb, { name });
-  const accountId = await ensureAccount(deps.db, name);
-  return { accountId, accountName: name, created: !existed, renewed: false };
-}
-
-/** An account name from an open_id: the characters account names allow, at most 64. */
-function accountNameFor(openId: string): string {
-  const name = openId.replace(/[^\p{L}\p{N}._@-]/gu, '-').slice(0, 64);
-  return name === '' ? 'tiktok-user' : name;
 }
 
 function isLoopbackUrl(url: string): boolean {

@@ -56,7 +56,7 @@ export async function cmdDemo(context: CommandContext, output: Output): Promise<
 
     heading(output, '1. Connect the account (OAuth with PKCE; the sandbox plays the browser and consents)');
     const connected = await connectAccount(
-      { db: database.db, tiktokDb: db, app, encryptionKey, logger, signal, output, clock },
+      { tiktokDb: db, app, encryptionKey, logger, signal, output, clock },
       {
         accountName: DEMO_ACCOUNT,
         scopes: ['portability.all.ongoing'],

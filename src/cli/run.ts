@@ -51,14 +51,23 @@ export function registerRunCommand(program: Command, deps: RunCommandDeps): void
     .option('--retry-stopped [accounts...]', 'schedule accounts stopped by a terminal failure again')
     .option('--listen <host:port>', 'serve /healthz, /metrics and the webhook here (default sync.listen)')
     .option('--concurrency <n>', 'accounts worked on at once (default sync.concurrency)', positiveInt)
+    .option(
+      '--print-redirect-uri',
+      'print the OAuth redirect URI of invite links (<server.publicUrl>/oauth/callback), to register with the TikTok app, and exit',
+    )
     .action(
       async (options: {
         once?: boolean;
         retryStopped?: boolean | string[];
         listen?: string;
         concurrency?: number;
+        printRedirectUri?: boolean;
       }) => {
         const config = deps.loadConfig();
+        if (options.printRedirectUri) {
+          deps.output.out(webRedirectUri(config));
+          return;
+        }
         // The daemon logs what it does; `--once` prints a status table and only logs problems.
         const level = config.logLevel ?? (options.once ? 'warn' : 'info');
         const logger = createLogger({ level, format: config.logFormat, destination: deps.logDestination });
@@ -139,6 +148,17 @@ export async function runDaemon(
     ]);
     await base.close().catch(() => {});
   }
+}
+
+/** The redirect URI the daemon's invite pages send to TikTok, or a sentence saying what to set. */
+export function webRedirectUri(config: Config): string {
+  if (!config.server.redirectUri) {
+    throw new ConfigError(
+      'public_url_missing',
+      'server.publicUrl is not set (config file key `server.publicUrl`, or TIKTOK_SYNC_PUBLIC_URL): set it to the https address people reach the daemon at; the redirect URI is that address followed by /oauth/callback.',
+    );
+  }
+  return config.server.redirectUri;
 }
 
 function positiveInt(value: string): number {

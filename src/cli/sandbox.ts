@@ -36,7 +36,7 @@ export async function cmdSandbox(
     accounts: options.users.map((username) => ({ username, era: options.era })),
     readyDelayMs: options.readyAfterMs,
     firstRequestId: firstRequestId(),
-    redirectUris: registeredRedirects(config.tiktok.redirectUri),
+    redirectUris: registeredRedirects(config.tiktok.redirectUri, config.server.redirectUri),
     ...(options.faults ? { faults: parseFaultFlags(options.faults) } : {}),
     ...(webhookUrl ? { webhook: { url: webhookUrl } } : {}),
     logger,
@@ -52,8 +52,11 @@ export async function cmdSandbox(
     output.out(`Users: ${users.join(', ')}; ${options.era} export layout.`);
     output.out(
       options.users.length > 1
-        ? `Consent is given automatically, signing in as ${options.users.join(', then ')} in turn, and then always as ${options.users[0]}.`
-        : `Consent is given automatically, as ${options.users[0]}.`,
+        ? `Consent is given automatically to programs (\`connect\`), signing in as ${options.users.join(', then ')} in turn, and then always as ${options.users[0]}.`
+        : `Consent is given automatically to programs (\`connect\`), as ${options.users[0]}.`,
+    );
+    output.out(
+      'A browser gets a consent screen instead: choose who signs in and which scopes to grant, or cancel.',
     );
     output.out(`Data requests are ready ${Math.round(options.readyAfterMs / 1000)} s after they are made.`);
     if (options.faults) output.out(`Faults injected: ${options.faults}.`);
@@ -71,6 +74,12 @@ export async function cmdSandbox(
     output.out(
       `Then: tiktok-sync connect --account ${options.users[0]} && tiktok-sync sync --account ${options.users[0]} --once`,
     );
+    const daemonPort = config.sync.listen.slice(config.sync.listen.lastIndexOf(':') + 1);
+    output.out(
+      config.server.publicUrl
+        ? 'Or invite links: start `tiktok-sync run`, then `tiktok-sync invite` and open the link in a browser.'
+        : `Or invite links: also export TIKTOK_SYNC_PUBLIC_URL=http://127.0.0.1:${daemonPort} TIKTOK_SYNC_OPERATOR_NAME=… TIKTOK_SYNC_OPERATOR_CONTACT=…, start \`tiktok-sync run\`, then \`tiktok-sync invite\` and open the link in a browser.`,
+    );
     output.out('Serving until Ctrl-C.');
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
@@ -83,15 +92,18 @@ export async function cmdSandbox(
 
 /**
  * What the sandbox app accepts as redirect URIs: like a desktop app, any port of loopback
- * `/callback/` (with or without the slash), and the configured URI on any port.
+ * `/callback/` (with or without the slash) and of the daemon's loopback `/oauth/callback`, the
+ * configured URI on any port, and the redirect URI of the configured `server.publicUrl`.
  */
-function registeredRedirects(configured: string): string[] {
+function registeredRedirects(configured: string, web: string | undefined): string[] {
   const uris = ['127.0.0.1', 'localhost'].flatMap((host) => [
     `http://${host}:*/callback/`,
     `http://${host}:*/callback`,
+    `http://${host}:*/oauth/callback`,
   ]);
   const url = new URL(configured);
   uris.push(configured, `${url.protocol}//${url.hostname}:*${url.pathname}`);
+  if (web) uris.push(web);
   return uris;
 }
 

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import type { TableCounts } from '../db/schema.js';
+import { inviteCounts } from '../invites/store.js';
 import { formatTable } from '../table.js';
+import type { ConnectedVia, TikTokTables } from '../tiktok/db-types.js';
 import type { CommandContext } from './context.js';
 import type { Output } from './output.js';
 import { printSyncStatus, syncStatusRows } from './sync-status.js';
@@ -30,6 +32,9 @@ export async function cmdStatus(
       ),
       sql<Date | null>`(select max(finished_at) from tiktok_sync.sync_runs r where r.account_id = a.account_id and r.status = 'succeeded')`.as(
         'last_success',
+      ),
+      sql<ConnectedVia | null>`(select c.connected_via from tiktok_sync.credentials c where c.account_id = a.account_id)`.as(
+        'connected_via',
       ),
     ])
     .$if(options.account !== undefined, (q) => q.where('a.name', '=', options.account!))
@@ -80,9 +85,10 @@ export async function cmdStatus(
           .limit(options.limit)
           .execute();
 
+  const invites = await inviteCounts(context.database.db.withTables<TikTokTables>(), Date.now());
   if (options.json) {
     const sync = await syncStatusRows(context, options);
-    output.out(JSON.stringify({ accounts, sync, archives, runs }, null, 2));
+    output.out(JSON.stringify({ accounts, sync, invites, archives, runs }, null, 2));
     return;
   }
   if (accounts.length === 0) {
@@ -96,10 +102,27 @@ export async function cmdStatus(
   output.out('Accounts');
   output.out(
     formatTable(
-      ['name', 'id', 'archives', 'last successful run'],
-      accounts.map((a) => [a.name, a.account_id, a.archives, a.last_success ? iso(a.last_success) : 'never']),
+      ['name', 'id', 'connected', 'archives', 'last successful run'],
+      accounts.map((a) => [
+        a.name,
+        a.account_id,
+        CONNECTED[a.connected_via ?? 'none'],
+        a.archives,
+        a.last_success ? iso(a.last_success) : 'never',
+      ]),
     ),
   );
+  const by = (via: ConnectedVia | 'none') =>
+    accounts.filter((a) => (a.connected_via ?? 'none') === via).length;
+  output.out(
+    `Connected through an invite link: ${by('invite')}; with \`connect\`: ${by('connect')}; imported only: ${by('none')}.`,
+  );
+  const invited = invites.outstanding + invites.used + invites.expired + invites.revoked;
+  if (invited > 0) {
+    output.out(
+      `Invites: ${invites.outstanding} outstanding, ${invites.used} used, ${invites.expired} expired, ${invites.revoked} withdrawn (\`tiktok-sync invite --list\`).`,
+    );
+  }
   output.out();
   await printSyncStatus(context, output, options);
   output.out();
@@ -155,6 +178,13 @@ export async function cmdStatus(
     ),
   );
 }
+
+/** How an account's grant was made, in the accounts table. */
+const CONNECTED: Record<ConnectedVia | 'none', string> = {
+  invite: 'invite link',
+  connect: 'connect',
+  none: 'imported only',
+};
 
 function sumCounts(counts: Record<string, TableCounts>): TableCounts {
   const total = { inserted: 0, updated: 0, unchanged: 0, removed: 0, restored: 0 };

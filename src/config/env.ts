@@ -45,6 +45,9 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { name: 'TIKTOK_SYNC_LISTEN', key: 'sync.listen' },
   { name: 'TIKTOK_SYNC_OWNER', key: 'sync.owner' },
   { name: 'TIKTOK_SYNC_ON_AUTHORIZATION_REMOVED', key: 'sync.onAuthorizationRemoved', read: lower },
+  { name: 'TIKTOK_SYNC_PUBLIC_URL', key: 'server.publicUrl' },
+  { name: 'TIKTOK_SYNC_OPERATOR_NAME', key: 'server.operatorName' },
+  { name: 'TIKTOK_SYNC_OPERATOR_CONTACT', key: 'server.operatorContact' },
 ];
 
 /** libpq's variables: with any of them set and no URL, node-postgres connects by them. */

@@ -12,6 +12,7 @@ import type {
   AccountSyncConfig,
   Config,
   DatabaseConfig,
+  ServerConfig,
   SyncConfig,
   SyncInterval,
   TikTokConfig,
@@ -78,6 +79,22 @@ function resolve(file: FileConfig, env: NodeJS.ProcessEnv, cwd: string, urlFromE
     logFormat: file.logFormat ?? D.logFormat,
     tiktok: tiktokConfig(file.tiktok ?? {}, dataDir),
     sync: syncConfig(file.sync ?? {}, file.tiktok?.webhookListen),
+    server: serverConfig(file.server ?? {}),
+  };
+}
+
+/** The path of the OAuth callback on the daemon's server, under `server.publicUrl`. */
+export const OAUTH_CALLBACK_PATH = '/oauth/callback';
+
+function serverConfig(file: NonNullable<FileConfig['server']>): ServerConfig {
+  const publicUrl = file.publicUrl?.replace(/\/+$/, '');
+  return {
+    publicUrl,
+    redirectUri: publicUrl === undefined ? undefined : `${publicUrl}${OAUTH_CALLBACK_PATH}`,
+    operator:
+      file.operatorName !== undefined && file.operatorContact !== undefined
+        ? { name: file.operatorName, contact: file.operatorContact }
+        : undefined,
   };
 }
 

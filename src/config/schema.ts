@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cronProblem, isTimezone, looksLikeCron, tickProblem } from '../cron.js';
 import { DURATION_FORM, MINUTE, parseDuration, SECOND } from '../duration.js';
 import { HOST_PORT, parseHostPort } from '../host-port.js';
+import { isLoopback } from '../server/loopback.js';
 import { decodeKeyText } from '../tiktok/secret.js';
 import { CATEGORIES, PORTABILITY_SCOPES } from '../tiktok/vocabulary.js';
 import { DEFAULTS } from './defaults.js';
@@ -150,6 +151,56 @@ const encryptionKey = z
       });
   })
   .describe('32-byte key (base64 or hex) that encrypts TikTok tokens at rest');
+
+const PUBLIC_URL_FORM =
+  'expected the https:// address people reach the daemon at, such as https://sync.example.org (http:// only on 127.0.0.1 or localhost), without query or fragment';
+
+/** What is wrong with a public URL, as "expected …", or undefined when it is fine. */
+export function publicUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return PUBLIC_URL_FORM;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return PUBLIC_URL_FORM;
+  if (url.search || url.hash || /[?#]/.test(text) || url.username || url.password) return PUBLIC_URL_FORM;
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    return `${PUBLIC_URL_FORM}: TikTok redirects only to https, and invite links carry consent`;
+  }
+  return undefined;
+}
+
+const publicUrl = z
+  .string({ error: PUBLIC_URL_FORM })
+  .superRefine((text, ctx) => {
+    const problem = publicUrlProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .describe(
+    'the address people reach the daemon’s pages at (invite links, /oauth/callback); behind a reverse proxy, its public address',
+  );
+
+const serverSchema = z
+  .object({
+    publicUrl: publicUrl.optional(),
+    operatorName: text('who asks for the data: the name invite pages show').optional(),
+    operatorContact: text(
+      'how people reach that operator (an email address or a URL), shown on invite pages',
+    ).optional(),
+  })
+  .strict()
+  .superRefine((server, ctx) => {
+    if (server.publicUrl === undefined) return;
+    for (const key of ['operatorName', 'operatorContact'] as const) {
+      if (server[key] === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `expected a non-empty string when server.publicUrl is set: invite pages say who asks for the data and how to reach them`,
+        });
+    }
+  });
 
 const KEEP_FORM = 'expected "all", "none" or the number of archives to keep per account (1 or more)';
 
@@ -304,6 +355,9 @@ export const fileSchema = z
       .describe('the TikTok app, its API and the downloads')
       .optional(),
     sync: syncSchema.describe('the daemon: schedule, concurrency, leases, its HTTP server').optional(),
+    server: serverSchema
+      .describe('the pages the daemon serves to people: invite links and the OAuth callback')
+      .optional(),
   })
   .strict();
 

@@ -29,6 +29,8 @@ export interface Config {
   readonly tiktok: TikTokConfig;
   /** The daemon (`tiktok-sync run`): when accounts are synced, how many at once, and how work is shared. */
   readonly sync: SyncConfig;
+  /** The pages the daemon serves to people (invite links, the OAuth callback). */
+  readonly server: ServerConfig;
   /** Unset means: the command decides (quiet one-shot commands, informative daemon). */
   readonly logLevel: LogLevel | undefined;
   readonly logFormat: LogFormat;
@@ -101,6 +103,16 @@ export interface SyncConfig {
   readonly onAuthorizationRemoved: 'keep' | 'forget';
   /** Per-account settings, by account name. */
   readonly accounts: Readonly<Record<string, AccountSyncConfig>>;
+}
+
+/** Where people reach the daemon's pages, and who they are told asks for their data. */
+export interface ServerConfig {
+  /** `https://…` (or `http://` on loopback) without a trailing slash; unset: no invite pages. */
+  readonly publicUrl: string | undefined;
+  /** `<publicUrl>/oauth/callback`: the redirect URI to register with the TikTok app. */
+  readonly redirectUri: string | undefined;
+  /** Set whenever `publicUrl` is (the schema requires both). */
+  readonly operator: { readonly name: string; readonly contact: string } | undefined;
 }
 
 export interface AccountSyncConfig {

@@ -17,6 +17,8 @@ const OTHER_DATA_TABLES = [
 
 /** Bookkeeping that belongs to one account, in the order it is deleted (the account row last). */
 const BOOKKEEPING_TABLES = [
+  // The invites that connected it (with the consents started from them): their notes name the person.
+  'tiktok_sync.invites',
   'tiktok_sync.webhook_events',
   'tiktok_sync.data_requests',
   'tiktok_sync.credentials',

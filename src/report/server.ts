@@ -1,22 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { BlockList, isIP } from 'node:net';
 import type pg from 'pg';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type Listening, listen } from '../server/listen.js';
+import { isLoopback } from '../server/loopback.js';
 import { buildReport, type ReportOptions, readOnly } from './build.js';
 import { renderReport } from './html.js';
 
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6');
-
-/** Whether `host` (a name or an address, IPv6 without brackets) is this machine's loopback. */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  const family = isIP(host);
-  return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
-}
+export { isLoopback } from '../server/loopback.js';
 
 export interface ReportServerOptions {
   pool: pg.Pool;

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { consentScreen } from './consent-screen.js';
 import { MINUTE, type SandboxContext, SECOND } from './context.js';
+import type { ConsentDecision } from './options.js';
 import { oauthError, send } from './replies.js';
 import { type Grant, SCOPES } from './state.js';
 import { sendEvent } from './webhooks.js';
@@ -8,10 +10,12 @@ import { sendEvent } from './webhooks.js';
 const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 
 /**
- * The consent page (docs/tiktok-api.md §2.1): checks the client and redirect URI, answers as the next
- * queued consent decision says and redirects back with `code` and `scopes` (or `error`) and `state`.
+ * The consent page (docs/tiktok-api.md §2.1): checks the client and redirect URI, then redirects back
+ * with `code` and `scopes` (or `error`) and `state`. A browser (a request that accepts `text/html`)
+ * gets a screen on which the person picks who signs in, which of the scopes to grant, and Authorize
+ * or Cancel; a program gets the answer at once, as the next queued consent decision says.
  */
-export function authorize(ctx: SandboxContext, url: URL, response: ServerResponse): void {
+export function authorize(ctx: SandboxContext, url: URL, accept: string, response: ServerResponse): void {
   const { settings, state: sandbox, clock } = ctx;
   const q = url.searchParams;
   const redirectUri = q.get('redirect_uri') ?? '';
@@ -59,14 +63,26 @@ export function authorize(ctx: SandboxContext, url: URL, response: ServerRespons
     });
     return;
   }
-  const decision = sandbox.consentQueue.shift() ?? {};
+  // The screen's buttons send the person's choice back to this page as `sandbox_decision`.
+  const choice = q.get('sandbox_decision');
+  if (choice === null && accept.includes('text/html')) {
+    send(response, 200, consentScreen(url, [...sandbox.accounts.keys()], requested), {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+    });
+    return;
+  }
+  const decision: ConsentDecision =
+    choice === null
+      ? (sandbox.consentQueue.shift() ?? {})
+      : { deny: choice !== 'allow', grant: q.getAll('sandbox_scope') };
   if (decision.deny) {
     back({ error: 'access_denied', error_description: 'The user denied the authorization.' });
     return;
   }
   // Who signs in: on TikTok's page the person chooses; here a sandbox-only `sandbox_user` parameter
-  // (set by `tiktok-sync connect --account <name>` when it follows a local page) or the queued decision
-  // chooses, else the first user.
+  // (the screen's choice, or set by `tiktok-sync connect --account <name>` when it follows a local
+  // page) or the queued decision chooses, else the first user.
   const asked = q.get('sandbox_user');
   const account =
     (asked ? sandbox.accounts.get(asked) : undefined) ??

@@ -164,7 +164,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return;
     }
 
-    if (endpoint === 'authorize') return authorize(ctx, url, response);
+    if (endpoint === 'authorize') return authorize(ctx, url, request.headers.accept ?? '', response);
     if (endpoint === 'token' || endpoint === 'revoke') {
       const form = new URLSearchParams(raw.toString('utf8'));
       if (endpoint === 'token') return token(ctx, form, request.headers['content-type'] ?? '', response);

@@ -6,10 +6,13 @@ import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import { HOUR } from '../duration.js';
 import { coerceError } from '../errors.js';
+import { inviteCounts, sweepConsents } from '../invites/store.js';
+import { createInvitePages } from '../invites/web.js';
 import type { Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { startDaemonServer } from '../server/http.js';
 import { createServices, type ServiceOptions } from '../services.js';
+import { requireEncryptionKey } from '../tiktok/app.js';
 import { type Clock, systemClock } from '../tiktok/clock.js';
 import type { TikTokDatabase, TikTokTables } from '../tiktok/db-types.js';
 import type { Secret } from '../tiktok/secret.js';
@@ -21,7 +24,7 @@ import { clearStops, markRequestReady } from './claims.js';
 import type { SchedulerDatabase, SyncScheduleTable } from './db-types.js';
 import { sweepArchives } from './retention.js';
 import { Scheduler, type StopOptions } from './scheduler.js';
-import { syncGauges } from './status.js';
+import { accountsByConnection, syncGauges } from './status.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -107,7 +110,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }>();
 
   const metrics = createMetrics({
-    readDatabase: () => syncGauges(db, clock.now()),
+    readDatabase: async () => ({
+      ...(await syncGauges(db, clock.now())),
+      invites: await inviteCounts(db, clock.now()),
+      connections: await accountsByConnection(db),
+    }),
     processMetrics: options.processMetrics ?? true,
   });
   const services = await createServices(config, database, logger, {
@@ -171,6 +178,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         Date.now(),
       );
       if (deleted > 0) log.info({ deleted }, 'old downloaded archives deleted');
+      const forgotten = await sweepConsents(db, clock.now());
+      if (forgotten > 0)
+        log.info({ forgotten }, 'consents started from invite pages over a day ago forgotten');
     },
   });
 
@@ -190,6 +200,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           listen,
           metrics,
           logger: log,
+          pages: createInvitePages({
+            db,
+            server: config.server,
+            tiktok: config.tiktok,
+            interval: config.sync.interval,
+            app,
+            encryptionKey: requireEncryptionKey(config),
+            grants,
+            clock,
+            logger: log,
+            owner,
+            consents: metrics.consents,
+            // Due now already: a tick claims it at once rather than at the next cron tick.
+            onConnected: () => void scheduler.tick(),
+          }),
           webhook: {
             path: config.tiktok.webhook.path,
             handler: createWebhookHandler({

@@ -201,6 +201,20 @@ export async function syncGauges(
   };
 }
 
+/** How accounts were connected: by their grant's `connected_via`, and `none` for accounts without a grant. */
+export async function accountsByConnection(
+  db: Kysely<TikTokDatabase>,
+): Promise<Record<'connect' | 'invite' | 'none', number>> {
+  const rows = await sql<{ via: 'connect' | 'invite' | 'none'; n: number }>`
+    select coalesce(c.connected_via, 'none') as via, count(*)::int as n
+      from tiktok.accounts a left join tiktok_sync.credentials c on c.account_id = a.account_id
+     group by 1
+  `.execute(db);
+  const counts = { connect: 0, invite: 0, none: 0 };
+  for (const row of rows.rows) counts[row.via] = row.n;
+  return counts;
+}
+
 /** A table for people: one line per account, then the reasons and errors below it. */
 export function formatAccountSyncStatus(rows: readonly AccountSyncStatus[], now: number): string {
   if (rows.length === 0) return 'No accounts yet: `tiktok-sync connect --account <name>` adds one.';

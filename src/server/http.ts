@@ -26,6 +26,10 @@ export interface DaemonServerOptions {
   health(): Promise<Health>;
   /** The TikTok webhook receiver, served at `path` (POST). */
   webhook?: { path: string; handler(request: IncomingMessage, response: ServerResponse): void } | undefined;
+  /** Pages for people (src/invites/web.ts): the paths they answer, any method. */
+  pages?:
+    | { matches(pathname: string): boolean; handle(request: IncomingMessage, response: ServerResponse): void }
+    | undefined;
   logger: Logger;
 }
 
@@ -37,7 +41,8 @@ export interface DaemonServer {
 
 /**
  * The daemon's one HTTP server: `GET /healthz` (200 or 503 with a JSON body), `GET /metrics`
- * (Prometheus text format), and the TikTok webhook receiver on its configured path.
+ * (Prometheus text format), the TikTok webhook receiver on its configured path, and the invite
+ * pages (`/connect/<token>`, `/oauth/callback`).
  */
 export async function startDaemonServer(options: DaemonServerOptions): Promise<DaemonServer> {
   // Validated as host:port by the config schema and `run --listen`.
@@ -57,6 +62,10 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
         webhooks.inc({ outcome: WEBHOOK_OUTCOMES[response.statusCode] ?? 'other' }),
       );
       options.webhook.handler(request, response);
+      return;
+    }
+    if (options.pages?.matches(url.pathname)) {
+      options.pages.handle(request, response);
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -106,7 +115,10 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
     }
     throw error;
   }
-  options.logger.info({ url: listening.url }, 'serving /healthz, /metrics and the webhook');
+  options.logger.info(
+    { url: listening.url },
+    `serving /healthz, /metrics and the webhook${options.pages ? ', and the invite pages' : ''}`,
+  );
   return {
     url: listening.url,
     // A scrape or webhook in progress gets two seconds to finish.

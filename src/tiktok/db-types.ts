@@ -1,11 +1,13 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { Database } from '../db/schema.js';
 
-/** Kysely types of the tables of migration 0003 (to be merged into `src/db/schema.ts`). */
+/** Kysely types of the tables of migrations 0003 and 0017 (to be merged into `src/db/schema.ts`). */
 export type TikTokTables = {
   'tiktok_sync.credentials': CredentialsTable;
   'tiktok_sync.data_requests': DataRequestsTable;
   'tiktok_sync.webhook_events': WebhookEventsTable;
+  'tiktok_sync.invites': InvitesTable;
+  'tiktok_sync.oauth_states': OAuthStatesTable;
 };
 
 /** The application's tables plus these; what the TikTok modules take as `Kysely<TikTokDatabase>`. */
@@ -15,6 +17,9 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
 export type CredentialStatus = 'active' | 'needs_consent' | 'revoked';
+
+/** How an account's grant was made: `tiktok-sync connect`, or an invite link the user opened. */
+export type ConnectedVia = 'connect' | 'invite';
 
 export interface CredentialsTable {
   account_id: string;
@@ -34,6 +39,7 @@ export interface CredentialsTable {
   granted_at: Timestamp;
   refreshed_at: NullableTimestamp;
   updated_at: Generated<Date>;
+  connected_via: Generated<ConnectedVia>;
 }
 
 export type DataRequestState =
@@ -85,4 +91,33 @@ export interface WebhookEventsTable {
   last_received_at: Generated<Date>;
   delivery_count: Generated<number>;
   processed_at: NullableTimestamp;
+}
+
+/** Migration 0017: invite links (only the token's SHA-256 is kept). */
+export interface InvitesTable {
+  invite_id: ColumnType<string, never, never>;
+  token_sha256: Buffer;
+  account_name: string | null;
+  note: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+  account_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Migration 0017: consents started from an invite page, until TikTok's callback uses them. */
+export interface OAuthStatesTable {
+  state_sha256: Buffer;
+  invite_id: string;
+  redirect_uri: string;
+  scopes: string[];
+  verifier_ciphertext: Buffer;
+  verifier_nonce: Buffer;
+  key_fingerprint: string;
+  started_by: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+  used_by: ColumnType<string | null, string | null | undefined, string | null>;
 }

@@ -4,7 +4,7 @@ import { HOUR } from '../duration.js';
 import { ConfigError, PipelineError, TerminalError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { type Clock, systemClock } from './clock.js';
-import type { CredentialStatus, CredentialsTable, TikTokDatabase } from './db-types.js';
+import type { ConnectedVia, CredentialStatus, CredentialsTable, TikTokDatabase } from './db-types.js';
 import type { TokenSet } from './oauth.js';
 import type { AccessTokenSource } from './portability-client.js';
 import type { Secret } from './secret.js';
@@ -63,8 +63,15 @@ export class TokenStore {
     this.#marginMs = options.refreshMarginMs ?? HOUR;
   }
 
-  /** Saves a fresh grant (after the consent flow) and links the account to the TikTok user. */
-  async saveGrant(accountId: string, tokens: TokenSet): Promise<void> {
+  /**
+   * Saves a fresh grant (after the consent flow) and links the account to the TikTok user. With
+   * `transaction`, the rows are written in it (the caller commits); otherwise in one of its own.
+   */
+  async saveGrant(
+    accountId: string,
+    tokens: TokenSet,
+    options: { connectedVia?: ConnectedVia; transaction?: Kysely<TikTokDatabase> } = {},
+  ): Promise<void> {
     const cipher = this.#requireCipher();
     const access = cipher.encrypt(tokens.accessToken, context(accountId, 'access_token'));
     const refresh = cipher.encrypt(tokens.refreshToken, context(accountId, 'refresh_token'));
@@ -86,24 +93,27 @@ export class TokenStore {
       granted_at: now,
       refreshed_at: null,
       updated_at: now,
+      connected_via: options.connectedVia ?? 'connect',
+    };
+    const write = async (trx: Kysely<TikTokDatabase>) => {
+      await trx
+        .updateTable('tiktok.accounts')
+        .set({ open_id: tokens.openId })
+        .where('account_id', '=', accountId)
+        .execute();
+      await trx
+        .insertInto('tiktok_sync.credentials')
+        .values({ account_id: accountId, ...row })
+        .onConflict((oc) => oc.column('account_id').doUpdateSet(row))
+        .execute();
+      // A user forgotten before consented again: the tombstone stays and notes when.
+      if ((await noteReconsent(trx, tokens.openId, now)) > 0) {
+        this.#logger.info({ accountId }, 'a forgotten TikTok user connected again, as a new account');
+      }
     };
     try {
-      await this.#db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('tiktok.accounts')
-          .set({ open_id: tokens.openId })
-          .where('account_id', '=', accountId)
-          .execute();
-        await trx
-          .insertInto('tiktok_sync.credentials')
-          .values({ account_id: accountId, ...row })
-          .onConflict((oc) => oc.column('account_id').doUpdateSet(row))
-          .execute();
-        // A user forgotten before consented again: the tombstone stays and notes when.
-        if ((await noteReconsent(trx, tokens.openId, now)) > 0) {
-          this.#logger.info({ accountId }, 'a forgotten TikTok user connected again, as a new account');
-        }
-      });
+      if (options.transaction) await write(options.transaction);
+      else await this.#db.transaction().execute(write);
     } catch (error) {
       if ((error as { code?: string }).code === '23505') {
         const other = await this.#db
