@@ -8,21 +8,15 @@
  * the browser's to enforce: nothing is blocked, logged as an error, or fetched from elsewhere, and a
  * 375 px phone needs no sideways scrolling. Screenshots go to test-artifacts/invites/.
  */
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAVE_CHROMIUM, launchChromium, sayWhenChromiumIsMissing } from '../helpers/chromium.js';
 import { step, type TestDaemon } from '../scheduler/support.js';
 import { type InviteWorld, inviteWorld, MINUTE, rows, until } from './support.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) {
-  console.log(
-    `install Debian's chromium (apt-get install -y chromium) to run the invite browser tests (looked for ${CHROMIUM}; CHROMIUM_PATH overrides it)`,
-  );
-}
+sayWhenChromiumIsMissing('the invite browser tests');
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts/invites');
 const PHONE = { width: 375, height: 812 };
@@ -37,19 +31,7 @@ describe.skipIf(!HAVE_CHROMIUM)('an invite link in Chromium', () => {
     daemon = await world.daemon('daemon-a');
     world.serve(daemon);
     await mkdir(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -396,7 +396,9 @@ describe('invite pages and the web consent flow', () => {
     expect(await stored(world)).toEqual(before);
     expect((await world.get(forAna.link)).kind).toBe('invite');
     expect(
-      logLines(world, /consent not completed: (invite refused|account conflict)/).map((line) => line.outcome),
+      logLines(world, /consent not completed: (invite refused|account conflict)/, since).map(
+        (line) => line.outcome,
+      ),
     ).toEqual(['invite_refused', 'account_conflict']);
   });
 

@@ -7,23 +7,17 @@
  * empty section must say so instead, nothing may be logged as an error or fetched from anywhere,
  * and `serve` must answer the same page. Screenshots go to test-artifacts/report/.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../cli/run-cli.js';
+import { HAVE_CHROMIUM, launchChromium, sayWhenChromiumIsMissing } from '../helpers/chromium.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { ACCOUNT_CHARTS, ANA, BO, expectedPoints, seedAccounts } from './support.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) {
-  console.log(
-    `install Debian's chromium (apt-get install -y chromium) to run the report's browser tests (looked for ${CHROMIUM}; CHROMIUM_PATH overrides it)`,
-  );
-}
+sayWhenChromiumIsMissing("the report's browser tests");
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts/report');
 const PHONE = { width: 375, height: 812 };
@@ -80,20 +74,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the report in Chromium', () => {
     ]);
     expect(zoned.code).toBe(0);
     await mkdir(ARTIFACTS, { recursive: true });
-    // launch() gives the browser a fresh profile directory of its own, removed when it closes.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
