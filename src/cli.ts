@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { DestinationStream } from 'pino';
 import { registerAccountCommands } from './cli/account.js';
+import { duration } from './cli/arguments.js';
 import { cmdCancel } from './cli/cancel.js';
 import { configFileWarnings } from './cli/config-file-check.js';
 import { cmdConnect, preflightConnect } from './cli/connect.js';
@@ -10,9 +11,9 @@ import { cmdDemo } from './cli/demo.js';
 import { registerForgetCommand } from './cli/forget.js';
 import { cmdGrantAnalyst } from './cli/grant-analyst.js';
 import { cmdImport } from './cli/import.js';
-import { cmdInvite, DEFAULT_INVITE_EXPIRY_MS, preflightInvite } from './cli/invite.js';
+import { registerInviteCommand } from './cli/invite.js';
 import { type Output, processOutput, visibleOutput } from './cli/output.js';
-import { cmdReport, cmdServe, DEFAULT_REPORT_LISTEN } from './cli/report.js';
+import { registerReportCommands } from './cli/report.js';
 import { cmdReprocess } from './cli/reprocess.js';
 import { registerRunCommand } from './cli/run.js';
 import { cmdSandbox } from './cli/sandbox.js';
@@ -24,7 +25,6 @@ import { packageVersion } from './cli/version.js';
 import { type Config, loadConfig } from './config.js';
 import { openDatabase } from './db/connect.js';
 import { isConnectionLost } from './db/connection-loss.js';
-import { DURATION_FORM, parseDuration } from './duration.js';
 import { coerceError, InterruptedError, PipelineError, StageFailedError } from './errors.js';
 import { createLogger } from './logger.js';
 import { tightenPrivateData } from './private-files.js';
@@ -206,46 +206,6 @@ export async function main(
     });
 
   program
-    .command('invite')
-    .description(
-      'make a single-use link <server.publicUrl>/connect/<token> through which a TikTok user connects their account; or list or withdraw links',
-    )
-    .option('-a, --account <name>', 'the account the consent goes to (default: named after the TikTok user)')
-    .addOption(
-      new Option('--expires <duration>', 'how long the link works, e.g. 12h, 7d (1m to 365d)')
-        .argParser(duration)
-        .default(DEFAULT_INVITE_EXPIRY_MS, '7d'),
-    )
-    .option('--note <text>', 'a note for yourself, shown by --list (never to the person invited)')
-    .option('--list', 'list the invites: state, account, note, expiry, use')
-    .option('--revoke <invite>', 'withdraw an invite, by its number (as --list shows) or its link')
-    .addHelpText(
-      'after',
-      [
-        '',
-        'The link opens a page served by the daemon (`tiktok-sync run`) at server.publicUrl:',
-        'what will be shared, who asks (server.operatorName, server.operatorContact) and a',
-        "button to TikTok's consent page. Only the token's SHA-256 is stored. Register",
-        '`tiktok-sync run --print-redirect-uri` with the TikTok app.',
-      ].join('\n'),
-    )
-    .action(
-      async (commandOptions: {
-        account?: string;
-        expires: number;
-        note?: string;
-        list?: boolean;
-        revoke?: string;
-      }) => {
-        const { config, logger } = context();
-        preflightInvite(config, commandOptions);
-        await withDatabase(config, logger, controller.signal, (ctx) =>
-          cmdInvite(ctx, output, commandOptions),
-        );
-      },
-    );
-
-  program
     .command('sync')
     .description("sync an account through TikTok's Data Portability API: request, wait, download, import")
     .requiredOption('-a, --account <name>', 'a connected account')
@@ -334,33 +294,6 @@ export async function main(
     });
 
   program
-    .command('report')
-    .description(
-      'write the report: one HTML file with charts of activity, watch sessions, changes between syncs, followers, searches, messages, logins and the sync history; opens offline',
-    )
-    .option('-a, --account <name>', 'only this account (default: every account)')
-    .option('-o, --out <file>', 'where to write it (default: <dataDir>/report.html)')
-    .option('--tz <zone>', "IANA time zone of days, hours and times (default: each account's own)")
-    .action(async (options: { account?: string; out?: string; tz?: string }) => {
-      const { config, logger } = context();
-      await withDatabase(config, logger, controller.signal, (ctx) => cmdReport(ctx, output, options));
-    });
-
-  program
-    .command('serve')
-    .description(
-      'serve the report live from the database, read-only, until Ctrl-C (loopback only by default)',
-    )
-    .option('--listen <host:port>', 'where to listen (port 0 picks a free one)', DEFAULT_REPORT_LISTEN)
-    .option('-a, --account <name>', 'only this account (default: every account)')
-    .option('--tz <zone>', "IANA time zone of days, hours and times (default: each account's own)")
-    .option('--allow-remote', 'allow a --listen address other than loopback (the report shows private data)')
-    .action(async (options: { listen: string; account?: string; tz?: string; allowRemote?: boolean }) => {
-      const { config, logger } = context();
-      await withDatabase(config, logger, controller.signal, (ctx) => cmdServe(ctx, output, options));
-    });
-
-  program
     .command('grant-analyst')
     .description(
       'let a Postgres role read schema tiktok (data and views) and nothing else; tiktok_private (contact data, places, payments, raw sections) only with --include-private',
@@ -384,6 +317,8 @@ export async function main(
 
   registerAccountCommands(program, { output, signal: controller.signal, context });
   registerForgetCommand(program, { output, signal: controller.signal, context });
+  registerInviteCommand(program, { output, signal: controller.signal, context });
+  registerReportCommands(program, { output, signal: controller.signal, context });
   reportUnknownOptionsFirst(program);
 
   try {
@@ -447,12 +382,6 @@ function commaList(value: string): string[] {
     .filter(Boolean);
   if (names.length === 0) throw new InvalidArgumentError('expected one or more comma-separated names.');
   return names;
-}
-
-function duration(value: string): number {
-  const ms = parseDuration(value);
-  if (ms === undefined) throw new InvalidArgumentError(`expected ${DURATION_FORM}.`);
-  return ms;
 }
 
 function faultFlags(value: string): string {

@@ -1,9 +1,12 @@
+import { type Command, Option } from 'commander';
 import type { Config } from '../config.js';
 import { DAY, MINUTE } from '../duration.js';
 import { ConfigError } from '../errors.js';
 import { createInvite, type Invite, inviteLink, listInvites, revokeInvite, when } from '../invites/store.js';
 import { formatTable } from '../table.js';
-import type { CommandContext } from './context.js';
+import type { AccountCommandDeps } from './account.js';
+import { duration } from './arguments.js';
+import { type CommandContext, withDatabase } from './context.js';
 import type { Output } from './output.js';
 import { checkAccountName, findAccount, tiktokDb } from './tiktok-app.js';
 
@@ -119,4 +122,45 @@ function printInvites(output: Output, invites: readonly Invite[]): void {
       ]),
     ),
   );
+}
+
+/** Registers `tiktok-sync invite`. */
+export function registerInviteCommand(program: Command, deps: AccountCommandDeps): void {
+  program
+    .command('invite')
+    .description(
+      'make a single-use link <server.publicUrl>/connect/<token> through which a TikTok user connects their account; or list or withdraw links',
+    )
+    .option('-a, --account <name>', 'the account the consent goes to (default: named after the TikTok user)')
+    .addOption(
+      new Option('--expires <duration>', 'how long the link works, e.g. 12h, 7d (1m to 365d)')
+        .argParser(duration)
+        .default(DEFAULT_INVITE_EXPIRY_MS, '7d'),
+    )
+    .option('--note <text>', 'a note for yourself, shown by --list (never to the person invited)')
+    .option('--list', 'list the invites: state, account, note, expiry, use')
+    .option('--revoke <invite>', 'withdraw an invite, by its number (as --list shows) or its link')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'The link opens a page served by the daemon (`tiktok-sync run`) at server.publicUrl:',
+        'what will be shared, who asks (server.operatorName, server.operatorContact) and a',
+        "button to TikTok's consent page. Only the token's SHA-256 is stored. Register",
+        '`tiktok-sync run --print-redirect-uri` with the TikTok app.',
+      ].join('\n'),
+    )
+    .action(
+      async (commandOptions: {
+        account?: string;
+        expires: number;
+        note?: string;
+        list?: boolean;
+        revoke?: string;
+      }) => {
+        const { config, logger } = deps.context();
+        preflightInvite(config, commandOptions);
+        await withDatabase(config, logger, deps.signal, (ctx) => cmdInvite(ctx, deps.output, commandOptions));
+      },
+    );
 }

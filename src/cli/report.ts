@@ -1,12 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { parseHostPort } from '../host-port.js';
 import { buildReport, type ReportOptions } from '../report/build.js';
 import { renderReport } from '../report/html.js';
 import { chartsOf } from '../report/model.js';
 import { isLoopback, startReportServer } from '../report/server.js';
-import type { CommandContext } from './context.js';
+import type { AccountCommandDeps } from './account.js';
+import { type CommandContext, withDatabase } from './context.js';
 import type { Output } from './output.js';
 
 export const DEFAULT_REPORT_LISTEN = '127.0.0.1:8725';
@@ -96,4 +98,34 @@ function parseListen(listen: string): { host: string; port: number } {
     );
   }
   return parsed;
+}
+
+/** Registers `tiktok-sync report` and `tiktok-sync serve`. */
+export function registerReportCommands(program: Command, deps: AccountCommandDeps): void {
+  program
+    .command('report')
+    .description(
+      'write the report: one HTML file with charts of activity, watch sessions, changes between syncs, followers, searches, messages, logins and the sync history; opens offline',
+    )
+    .option('-a, --account <name>', 'only this account (default: every account)')
+    .option('-o, --out <file>', 'where to write it (default: <dataDir>/report.html)')
+    .option('--tz <zone>', "IANA time zone of days, hours and times (default: each account's own)")
+    .action(async (options: { account?: string; out?: string; tz?: string }) => {
+      const { config, logger } = deps.context();
+      await withDatabase(config, logger, deps.signal, (ctx) => cmdReport(ctx, deps.output, options));
+    });
+
+  program
+    .command('serve')
+    .description(
+      'serve the report live from the database, read-only, until Ctrl-C (loopback only by default)',
+    )
+    .option('--listen <host:port>', 'where to listen (port 0 picks a free one)', DEFAULT_REPORT_LISTEN)
+    .option('-a, --account <name>', 'only this account (default: every account)')
+    .option('--tz <zone>', "IANA time zone of days, hours and times (default: each account's own)")
+    .option('--allow-remote', 'allow a --listen address other than loopback (the report shows private data)')
+    .action(async (options: { listen: string; account?: string; tz?: string; allowRemote?: boolean }) => {
+      const { config, logger } = deps.context();
+      await withDatabase(config, logger, deps.signal, (ctx) => cmdServe(ctx, deps.output, options));
+    });
 }
