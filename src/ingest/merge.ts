@@ -52,6 +52,8 @@ interface MergeStatements {
   occurrences: string;
   analyze: string;
   settledStaged: string;
+  /** Per settled part, the oldest current record: what a newer export's removal judged against. */
+  settledHorizons: string | undefined;
   restore: string;
   update: string;
   refresh: string;
@@ -90,15 +92,16 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
   const ownValues = [...(part ? ['k.part'] : []), ...spec.columns.map(typed)];
   const storedPart = part ? `t.${part}` : "''";
   const time = spec.timeColumn;
+  const stagedPart = part ? 'k.part' : "''";
   // A record only an older export held: withdrawn or aged out as judged against the oldest record
-  // the part still holds, i.e. the newer export's (as its own removal would have judged it).
+  // the part still holds, i.e. the newer export's (as its own removal would have judged it). Those
+  // horizons ($5 parts, $6 times) are read once per table ({@link settledHorizons}), not per row.
   const settledReason = time
     ? `(select case
-        when k.${time}::timestamptz >= min(s.${time}) then 'withdrawn'
-        when k.${time}::timestamptz < min(s.${time}) then 'aged_out' end
-      from ${target} s where s.account_id = $1 and s.removed_at is null${part ? ` and s.${part} = k.part` : ''})`
+        when k.${time}::timestamptz >= h.oldest then 'withdrawn'
+        when k.${time}::timestamptz < h.oldest then 'aged_out' end
+      from unnest($5::text[], $6::timestamptz[]) as h(part, oldest) where h.part = ${stagedPart})`
     : 'null';
-  const stagedPart = part ? 'k.part' : "''";
   const open = `not (${storedPart} = any($3::text[]))`;
   const settledNew = `${stagedPart} = any($3::text[])`;
   // The fields whose loss empties a record: what the export says of it, not our own bookkeeping.
@@ -119,6 +122,10 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
       where s.ctid = d.id and d.n > 1`,
     analyze: `analyze ${stage}`,
     settledStaged: `select count(*)::int as n from ${stage} k where ${stagedPart} = any($1::text[])`,
+    settledHorizons: time
+      ? `select ${storedPart} as part, min(t.${time}) as oldest from ${target} t
+         where t.account_id = $1 and t.removed_at is null and ${storedPart} = any($2::text[]) group by 1`
+      : undefined,
     restore: `
       update ${target} t set ${assign},
         removed_at = null, removed_run_id = null, removed_reason = null, updated_at = now(), updated_run_id = $2
@@ -216,8 +223,22 @@ export async function mergeTable(
     counts.updated += (await client.query(sql.refresh, refreshParams)).rowCount ?? 0;
   }
   const removedBefore = context.nextExportedAt ?? context.exportedAt ?? new Date();
+  const horizons =
+    settled.length > 0 && sql.settledHorizons
+      ? (
+          await client.query<{ part: string; oldest: Date | null }>(sql.settledHorizons, [
+            context.accountId,
+            settled,
+          ])
+        ).rows
+      : [];
   const inserted = (
-    await client.query<{ inserted: number; current: number }>(sql.insert, [...params, removedBefore])
+    await client.query<{ inserted: number; current: number }>(sql.insert, [
+      ...params,
+      removedBefore,
+      // Tables without a time have no horizon, and their statement no $5 and $6.
+      ...(sql.settledHorizons ? [horizons.map((h) => h.part), horizons.map((h) => h.oldest)] : []),
+    ])
   ).rows[0]!;
   counts.inserted = inserted.inserted;
   // The table just grew inside this transaction: refresh its statistics, or the removal that follows
