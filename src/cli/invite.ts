@@ -10,12 +10,12 @@ import { type CommandContext, withDatabase } from './context.js';
 import type { Output } from './output.js';
 import { checkAccountName, findAccount, tiktokDb } from './tiktok-app.js';
 
-export const DEFAULT_INVITE_EXPIRY_MS = 7 * DAY;
+const DEFAULT_INVITE_EXPIRY_MS = 7 * DAY;
 const MIN_EXPIRY_MS = MINUTE;
 const MAX_EXPIRY_MS = 365 * DAY;
 const MAX_NOTE = 500;
 
-export interface InviteCommandOptions {
+interface InviteCommandOptions {
   account?: string | undefined;
   /** Milliseconds until the link expires. */
   expires: number;
@@ -26,7 +26,7 @@ export interface InviteCommandOptions {
 }
 
 /** Checks what making an invite needs before the database is opened, so a missing setting fails at once. */
-export function preflightInvite(config: Config, options: InviteCommandOptions): void {
+function preflightInvite(config: Config, options: InviteCommandOptions): void {
   const modes = [options.list, options.revoke !== undefined].filter(Boolean).length;
   const making = options.account !== undefined || options.note !== undefined;
   if (modes > 1 || (modes === 1 && making)) {

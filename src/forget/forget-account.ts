@@ -25,6 +25,7 @@ import {
   type RevokeOutcome,
   releaseFence,
 } from '../db/forgotten.js';
+import { MINUTE } from '../duration.js';
 import { ConfigError, coerceError } from '../errors.js';
 import { removeKeptArchives } from '../ingest/kept-archives.js';
 import { forgetQuarantined } from '../ingest/quarantine.js';
@@ -35,7 +36,7 @@ import type { Clock } from '../tiktok/clock.js';
 import type { TikTokDatabase } from '../tiktok/db-types.js';
 
 /** How long the lease taken for forgetting lasts: longer than a cancel and a revoke with their retries. */
-const FENCE_MS = 15 * 60_000;
+const FENCE_MS = 15 * MINUTE;
 
 /** What talks to TikTok for the forgetting. */
 export interface ForgetTikTok {

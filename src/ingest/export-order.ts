@@ -12,6 +12,7 @@
  */
 import type pg from 'pg';
 import type { ExportTimeSource, PresentParts } from '../db/schema.js';
+import { DAY } from '../duration.js';
 import type { TableName } from '../parsers/records.js';
 import type { MergeContext } from './merge.js';
 
@@ -22,7 +23,7 @@ export interface ExportTime {
 
 /** TikTok's exports began in 2020; a member time before that, or in the future, is a zip tool's default. */
 const PLAUSIBLE_FROM = Date.UTC(2019, 0, 1);
-const FUTURE_SLACK_MS = 24 * 60 * 60 * 1000;
+const FUTURE_SLACK_MS = DAY;
 
 export interface ExportTimeClues {
   /** The data request's Check times, for a sync through the API (Unix seconds or dates). */

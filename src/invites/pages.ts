@@ -85,7 +85,7 @@ const SHARED: Record<string, string> = {
 };
 
 /** A scope in words: what it shares and how often, e.g. "Your direct messages, copied about every 24h". */
-export function scopeInWords(scope: string, interval: SyncInterval): string {
+function scopeInWords(scope: string, interval: SyncInterval): string {
   const match = /^portability\.(\w+)\.(single|ongoing)$/.exec(scope);
   if (!match || !SHARED[match[1]!]) return scope;
   const how =

@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { type Kysely, type Selectable, sql } from 'kysely';
+import { DAY } from '../duration.js';
 import { ConfigError } from '../errors.js';
 import type { InvitesTable, OAuthStatesTable, TikTokDatabase } from '../tiktok/db-types.js';
 import { Secret } from '../tiktok/secret.js';
@@ -27,7 +28,7 @@ export function tokenHash(token: string | Secret): Buffer {
 }
 
 /** Whether a text has the form of a token; anything else cannot be one and is not looked up. */
-export function looksLikeToken(text: string): boolean {
+function looksLikeToken(text: string): boolean {
   return TOKEN_FORM.test(text);
 }
 
@@ -298,7 +299,7 @@ export async function takeConsent(
 export async function sweepConsents(db: Kysely<TikTokDatabase>, now: number): Promise<number> {
   const result = await db
     .deleteFrom('tiktok_sync.oauth_states')
-    .where('expires_at', '<', new Date(now - 24 * 3_600_000))
+    .where('expires_at', '<', new Date(now - DAY))
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

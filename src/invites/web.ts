@@ -51,7 +51,7 @@ import {
 import { findInvite, type Invite, inviteById, newToken, saveConsentStart, takeConsent } from './store.js';
 
 /** How long a consent started on an invite page may take to come back from TikTok. */
-export const CONSENT_TTL_MS = 15 * MINUTE;
+const CONSENT_TTL_MS = 15 * MINUTE;
 
 export interface InvitePagesOptions {
   db: Kysely<TikTokDatabase>;

@@ -20,7 +20,7 @@ import { listen } from '../../src/server/listen.js';
 import type { SimulatedClock } from '../../src/tiktok/clock.js';
 import type { TikTokDatabase, TikTokTables } from '../../src/tiktok/db-types.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { ENCRYPTION_KEY, MINUTE, type TestDaemon } from '../scheduler/support.js';
+import { DAY, ENCRYPTION_KEY, MINUTE, type TestDaemon } from '../scheduler/support.js';
 import { sandboxWith } from '../tiktok/support.js';
 
 export { DAY, HOUR, MINUTE, SECOND } from '../scheduler/support.js';
@@ -249,7 +249,7 @@ export async function inviteWorld(
     async invite(inviteOptions = {}) {
       const { invite, token } = await createInvite(world.db, {
         accountName: inviteOptions.accountName,
-        expiresInMs: inviteOptions.expiresInMs ?? 7 * 24 * 60 * MINUTE,
+        expiresInMs: inviteOptions.expiresInMs ?? 7 * DAY,
         now: clock.now(),
       });
       return { inviteId: invite.inviteId, link: inviteLink(publicUrl, token), token: token.reveal() };
