@@ -144,6 +144,8 @@ export async function importArchive(context: ImportContext, options: ImportOptio
   // A stop (SIGTERM, SIGINT) cancels the transaction's statements, so that a long merge ends at once.
   let stopCancelling = async () => {};
   let commit: CommitState = 'before';
+  // The SHA-256 of the input file once hashed, so that a quarantine of it need not read it again.
+  let fileSha256: string | undefined;
 
   try {
     // unpack: what the export is, whether it is the one imported last, and its members.
@@ -151,6 +153,7 @@ export async function importArchive(context: ImportContext, options: ImportOptio
       const input = await archiveSource(options.zipPath);
       return { input, identity: await archiveIdentity(input, context.limits, context.signal) };
     });
+    if (input.kind !== 'folder') fileSha256 = identity.sha256;
     // An export picked out of an archive that holds several is its own content.
     const sha256 =
       options.member === undefined
@@ -332,6 +335,7 @@ export async function importArchive(context: ImportContext, options: ImportOptio
       accountName: options.accountName,
       kind: options.kind ?? 'import',
       zipPath: options.zipPath,
+      sha256: fileSha256,
       source,
       stage,
       error,

@@ -41,6 +41,8 @@ export interface QuarantineFailure {
   accountName: string;
   kind: 'import' | 'sync';
   zipPath: string;
+  /** The file's SHA-256 when the import already hashed it; else it is hashed here. */
+  sha256?: string | undefined;
   /** Where the archive came from (file path or API request), for the reason file. */
   source: string;
   /** The stage the import stopped at. */
@@ -92,7 +94,7 @@ export async function quarantineArchive(
     }
     if (kind !== 'file') return undefined;
     await makePrivateDir(directory);
-    const sha256 = await fileSha256(failure.zipPath);
+    const sha256 = failure.sha256 ?? (await fileSha256(failure.zipPath));
     const existing = await quarantinedCopy(directory, sha256);
     let target: string;
     let action: QuarantineReason['action'];

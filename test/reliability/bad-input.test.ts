@@ -254,7 +254,8 @@ describe('bad inputs', () => {
   it.each(REFUSED)(
     'refuses %s with one clear error, keeps stored data, quarantines the archive and records it',
     async (_name, make, code, kind) => {
-      const file = await write(make());
+      const bytes = await make();
+      const file = await write(bytes);
       const error = await load(refusing, file, 'victim', kind).catch((thrown: unknown) => thrown);
       expect(error).toBeInstanceOf(StageFailedError);
       expect((error as StageFailedError).code).toBe(code);
@@ -265,6 +266,8 @@ describe('bad inputs', () => {
       expect(run).toMatchObject({ status: 'failed', error_code: code });
       expect(run.quarantined_to).toEqual(expect.stringContaining(quarantine));
       expect(existsSync(run.quarantined_to)).toBe(true);
+      // The copy is named by the SHA-256 of the bytes, whether the import had hashed them already.
+      expect(path.basename(run.quarantined_to).startsWith(`${sha256(bytes)}-`)).toBe(true);
       // A download of ours is moved; a file the user handed over is copied and left where it was.
       expect(existsSync(file)).toBe(kind === 'import');
       const reason = JSON.parse(
