@@ -1,8 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { parseHostPort } from '../host-port.js';
+import { makePrivateDir, writePrivateFile } from '../private-files.js';
 import { buildReport, type ReportOptions } from '../report/build.js';
 import { renderReport } from '../report/html.js';
 import { chartsOf } from '../report/model.js';
@@ -22,8 +22,8 @@ export interface ReportCommandOptions extends ReportOptions {
 export async function writeReport(context: CommandContext, options: ReportCommandOptions): Promise<string> {
   const file = path.resolve(options.out ?? path.join(context.config.dataDir, 'report.html'));
   const report = await buildReport(context.database.pool, options);
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, renderReport(report), { mode: 0o600 });
+  await makePrivateDir(path.dirname(file));
+  await writePrivateFile(file, renderReport(report));
   return file;
 }
 

@@ -3,7 +3,7 @@
  * refuse, and what the server answers besides the page.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -57,6 +57,10 @@ describe('tiktok-sync report', () => {
     expect(run.code).toBe(0);
     const file = path.join(dir, 'report.html');
     expect(run.stdout[0]).toBe(`Wrote the report of every account to ${file}`);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    // A report left readable by others (an older version, a copy) is made private when written again.
+    await chmod(file, 0o644);
+    expect((await runCli(['report'])).code).toBe(0);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const html = await readFile(file, 'utf8');
     // Nothing to load: no script or style sheet by address, no link elements, no frames.
