@@ -23,6 +23,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { DAY, ENCRYPTION_KEY, MINUTE, type TestDaemon } from '../scheduler/support.js';
 import { sandboxWith } from '../tiktok/support.js';
 
+export { until } from '../helpers/until.js';
 export { DAY, HOUR, MINUTE, SECOND } from '../scheduler/support.js';
 
 export const OPERATOR = { name: 'Data Lab <Utrecht>', contact: 'lab@example.org' };
@@ -281,13 +282,4 @@ export async function rows<T = Record<string, unknown>>(
   values: unknown[] = [],
 ): Promise<T[]> {
   return (await database.pool.query(text, values)).rows as T[];
-}
-
-/** Waits for a condition the daemon reaches on its own (after a tick it started itself). */
-export async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

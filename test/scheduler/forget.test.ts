@@ -4,9 +4,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { syncAccountNow } from '../../src/db/account-admin.js';
 import { openIdHash } from '../../src/db/forgotten.js';
+import { createLogger } from '../../src/logger.js';
 import type { TikTokTables } from '../../src/tiktok/db-types.js';
 import { parseEncryptionKey, TokenCipher, TokenStore } from '../../src/tiktok/tokens.js';
 import { runCli } from '../cli/run-cli.js';
+import { until } from '../helpers/until.js';
 import { zipBytes } from '../helpers/zip.js';
 import { connect } from '../tiktok/support.js';
 import { createWorld, ENCRYPTION_KEY, MINUTE, step, type TestDaemon, type World } from './support.js';
@@ -102,25 +104,29 @@ async function checkWith(accessToken: string): Promise<number> {
   return response.status;
 }
 
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`${what}: not in time`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const brokenZip = (text: string) =>
   zipBytes([{ name: 'user_data_tiktok.json', data: `{"Your Activity": {"Watch History": ${text}` }]);
 
 let daemon: TestDaemon;
 
+/** The lines the daemon logs (JSON), to wait for what it does after it has answered a webhook. */
+const logs: string[] = [];
+const capturing = () =>
+  createLogger({
+    level: 'info',
+    format: 'json',
+    destination: { write: (line: string) => void logs.push(line) },
+  });
+/** Webhook events the daemon ignored as a forgotten user's so far. */
+const ignoredEvents = () =>
+  logs.filter((line) => line.includes('webhook event of a forgotten TikTok user ignored')).length;
+
 describe('tiktok-sync forget', () => {
   it('revokes at TikTok, cancels the request in flight, and leaves no row, file or token of the account', async () => {
     const { clock, sandbox } = world;
     const config = await world.config({}, { archive: { retention: '7d' } });
-    daemon = await world.daemon(config, { listen: '127.0.0.1:0' });
+    daemon = await world.daemon(config, { listen: '127.0.0.1:0', logger: capturing() });
     sandbox.webhooks.setUrl(`${daemon.url}${WEBHOOK_PATH}`);
     for (let i = 0; i < 4; i++) await step(clock, [daemon], i === 0 ? 0 : MINUTE);
     const imported = await query<{ name: string }>(
@@ -256,8 +262,10 @@ describe('tiktok-sync forget', () => {
       (delivery) => delivery.event === 'authorization.removed' && delivery.rawBody.includes(openId),
     )!;
     sandbox.webhooks.setUrl(`${daemon.url}${WEBHOOK_PATH}`);
+    const seen = ignoredEvents();
     expect(await sandbox.webhooks.redeliver(removal)).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Answered before it is processed: wait until the daemon says it ignored it, then look.
+    await until(() => ignoredEvents() > seen, 'the redelivered removal ignored');
     expect(await query('select event_id from tiktok_sync.webhook_events order by 1')).toEqual(events);
     expect(await rowsHolding({ accountId: anaId, runIds, text: [openId] })).toHaveLength(1);
 
@@ -296,8 +304,9 @@ describe('tiktok-sync forget', () => {
     const removal = sandbox.webhooks.deliveries.find(
       (delivery) => delivery.event === 'authorization.removed' && delivery.rawBody.includes(openId),
     )!;
+    const seenAgain = ignoredEvents();
     expect(await sandbox.webhooks.redeliver(removal)).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await until(() => ignoredEvents() > seenAgain, 'the old removal ignored again');
     expect(
       await query("select 1 from tiktok_sync.webhook_events where event = 'authorization.removed'"),
     ).toEqual([]);
