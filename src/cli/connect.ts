@@ -3,10 +3,11 @@ import type { Kysely } from 'kysely';
 import { SECOND } from '../duration.js';
 import { ConfigError, PipelineError, TerminalError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { oauthClientFor } from '../tiktok/app.js';
 import { type Clock, systemClock } from '../tiktok/clock.js';
 import type { TikTokDatabase } from '../tiktok/db-types.js';
 import { accountForGrant, accountNameFromOpenId } from '../tiktok/grant-account.js';
-import { OAuthClient, PORTABILITY_SCOPES } from '../tiktok/oauth.js';
+import { PORTABILITY_SCOPES } from '../tiktok/oauth.js';
 import { listenForRedirect, type RedirectListener } from '../tiktok/redirect-listener.js';
 import { TokenStore } from '../tiktok/tokens.js';
 import type { CommandContext } from './context.js';
@@ -81,15 +82,7 @@ export async function connectAccount(
   deps.signal.addEventListener('abort', stop, { once: true });
   try {
     if (redirect.port === 0) redirectUri = withPort(redirect.url, listener.redirectUri);
-    const oauth = new OAuthClient({
-      clientKey: deps.app.clientKey,
-      clientSecret: deps.app.clientSecret,
-      redirectUri,
-      apiBaseUrl: deps.app.apiBaseUrl,
-      authBaseUrl: deps.app.authBaseUrl,
-      pkceEncoding: deps.app.pkceEncoding,
-      clock,
-    });
+    const oauth = oauthClientFor({ ...deps.app, redirectUri }, clock);
     const authorization = oauth.createAuthorization({ scopes: options.scopes, state });
     output.out(`Open this page to let tiktok-sync read the account's data (${options.scopes.join(', ')}):`);
     output.out(`  ${authorization.url}`);

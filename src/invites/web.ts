@@ -20,11 +20,11 @@ import type { Config, ServerConfig } from '../config.js';
 import { MINUTE } from '../duration.js';
 import { ConfigError, coerceError, PipelineError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { TikTokApp } from '../tiktok/app.js';
+import { oauthClientFor, type TikTokApp } from '../tiktok/app.js';
 import type { Clock } from '../tiktok/clock.js';
 import type { TikTokDatabase } from '../tiktok/db-types.js';
 import { accountForGrant, accountNameFromHash } from '../tiktok/grant-account.js';
-import { OAuthClient, splitScopes, type TokenSet } from '../tiktok/oauth.js';
+import { splitScopes, type TokenSet } from '../tiktok/oauth.js';
 import { TokenCipher } from '../tiktok/token-cipher.js';
 import type { TokenStore } from '../tiktok/tokens.js';
 import {
@@ -196,7 +196,7 @@ export function createInvitePages(options: InvitePagesOptions): InvitePages {
       return;
     }
     const state = newToken();
-    const oauth = oauthClient(server.redirectUri!);
+    const oauth = oauthClientFor({ ...options.app, redirectUri: server.redirectUri! }, clock);
     const authorization = oauth.createAuthorization({ scopes: options.tiktok.scopes, state: state.reveal() });
     await saveConsentStart(db, cipher, {
       inviteId: invite!.inviteId,
@@ -266,7 +266,10 @@ export function createInvitePages(options: InvitePagesOptions): InvitePages {
     }
     let tokens: TokenSet;
     try {
-      tokens = await oauthClient(consent.redirectUri).exchangeCode(code, consent.codeVerifier());
+      tokens = await oauthClientFor({ ...options.app, redirectUri: consent.redirectUri }, clock).exchangeCode(
+        code,
+        consent.codeVerifier(),
+      );
     } catch (thrown) {
       const failure = coerceError(thrown);
       if (!(failure instanceof PipelineError) || failure instanceof ConfigError) throw failure;
@@ -348,18 +351,6 @@ export function createInvitePages(options: InvitePagesOptions): InvitePages {
         .execute();
       await scheduleNow(trx, account.accountId, now);
       return account;
-    });
-  }
-
-  function oauthClient(redirectUri: string): OAuthClient {
-    return new OAuthClient({
-      clientKey: options.app.clientKey,
-      clientSecret: options.app.clientSecret,
-      redirectUri,
-      apiBaseUrl: options.app.apiBaseUrl,
-      authBaseUrl: options.app.authBaseUrl,
-      pkceEncoding: options.app.pkceEncoding,
-      clock,
     });
   }
 
