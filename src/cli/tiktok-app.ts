@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { type DatabaseHandle, redactConnectionString } from '../db/connect.js';
 import { ConfigError } from '../errors.js';
 import type { TikTokDatabase } from '../tiktok/db-types.js';
+import { type AccountRef, findAccount } from '../tiktok/grant-account.js';
 import type { Output } from './output.js';
 
 export {
@@ -25,23 +26,7 @@ export function checkAccountName(name: string): void {
   }
 }
 
-export interface AccountRef {
-  readonly accountId: string;
-  readonly name: string;
-  readonly openId: string | null;
-}
-
-export async function findAccount(
-  db: Kysely<TikTokDatabase>,
-  by: { name: string } | { openId: string },
-): Promise<AccountRef | undefined> {
-  const query = db.selectFrom('tiktok.accounts').select(['account_id', 'name', 'open_id']);
-  const row = await ('name' in by
-    ? query.where('name', '=', by.name)
-    : query.where('open_id', '=', by.openId)
-  ).executeTakeFirst();
-  return row ? { accountId: row.account_id, name: row.name, openId: row.open_id } : undefined;
-}
+export { type AccountRef, findAccount } from '../tiktok/grant-account.js';
 
 /** The account by name, or a sentence saying how to connect it. */
 export async function requireAccount(db: Kysely<TikTokDatabase>, name: string): Promise<AccountRef> {

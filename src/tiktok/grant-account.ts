@@ -37,14 +37,14 @@ export async function accountForGrant(
   openId: string,
   options: GrantAccountOptions,
 ): Promise<GrantAccount> {
-  const linked = await find(db, 'open_id', openId);
+  const linked = await findAccount(db, { openId });
   if (
     linked &&
     (options.requested === undefined ||
       options.linkedElsewhere === 'renew' ||
       linked.name === options.requested)
   ) {
-    return { accountId: linked.account_id, accountName: linked.name, created: false, renewed: true };
+    return { accountId: linked.accountId, accountName: linked.name, created: false, renewed: true };
   }
   if (linked) {
     throw new ConfigError(
@@ -53,11 +53,11 @@ export async function accountForGrant(
     );
   }
   const name = options.requested ?? options.newName(openId);
-  const named = await find(db, 'name', name);
-  if (named?.open_id && named.open_id !== openId) {
+  const named = await findAccount(db, { name });
+  if (named?.openId && named.openId !== openId) {
     throw new ConfigError(
       'account_linked_to_another_user',
-      `Account \`${name}\` belongs to another TikTok user (open_id \`${named.open_id}\`), but this consent came from \`${openId}\`; connect this user under another account name.`,
+      `Account \`${name}\` belongs to another TikTok user (open_id \`${named.openId}\`), but this consent came from \`${openId}\`; connect this user under another account name.`,
     );
   }
   // The same database with fewer tables typed: kysely's types are invariant in the table map.
@@ -80,10 +80,21 @@ export function accountNameFromHash(openId: string): string {
   return `user-${createHash('sha256').update(openId).digest('hex').slice(0, 12)}`;
 }
 
-async function find(db: Kysely<TikTokDatabase>, column: 'name' | 'open_id', value: string) {
-  return db
-    .selectFrom('tiktok.accounts')
-    .select(['account_id', 'name', 'open_id'])
-    .where(column, '=', value)
-    .executeTakeFirst();
+/** An account found by its name or by the TikTok user it is connected to. */
+export interface AccountRef {
+  readonly accountId: string;
+  readonly name: string;
+  readonly openId: string | null;
+}
+
+export async function findAccount(
+  db: Kysely<TikTokDatabase>,
+  by: { name: string } | { openId: string },
+): Promise<AccountRef | undefined> {
+  const query = db.selectFrom('tiktok.accounts').select(['account_id', 'name', 'open_id']);
+  const row = await ('name' in by
+    ? query.where('name', '=', by.name)
+    : query.where('open_id', '=', by.openId)
+  ).executeTakeFirst();
+  return row ? { accountId: row.account_id, name: row.name, openId: row.open_id } : undefined;
 }
