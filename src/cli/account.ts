@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
@@ -12,6 +11,7 @@ import {
   unknownAccount,
 } from '../db/account-admin.js';
 import { ConfigError } from '../errors.js';
+import { removeKeptArchives } from '../ingest/kept-archives.js';
 import type { Logger } from '../logger.js';
 import { type CommandContext, withDatabase } from './context.js';
 import type { Output } from './output.js';
@@ -126,7 +126,7 @@ export async function cmdAccountDelete(
   );
   const keptDir = path.join(context.config.archive.kept.dir, deleted.accountId);
   try {
-    await rm(keptDir, { recursive: true, force: true });
+    await removeKeptArchives(context.config.archive.kept.dir, deleted.accountId);
   } catch (error) {
     throw new ConfigError(
       'kept_archives_not_removed',
