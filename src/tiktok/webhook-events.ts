@@ -174,7 +174,8 @@ export async function retryAuthorizationRemovals(context: WebhookProcessorContex
       'e.content',
       sql<boolean>`coalesce(coalesce(e.create_time, e.received_at) < c.granted_at, false)`.as('stale'),
     ])
-    .where('e.event', '=', AUTHORIZATION_REMOVED)
+    // Literal, so that the partial index of migration 0018 serves it: the tick reads only what waits.
+    .where('e.event', '=', sql.lit(AUTHORIZATION_REMOVED))
     .where('e.processed_at', 'is', null)
     .where('e.account_id', 'is not', null)
     .orderBy('e.event_id')
