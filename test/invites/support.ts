@@ -10,17 +10,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { type Config, loadConfig } from '../../src/config.js';
-import { connectTo } from '../../src/db/connect.js';
 import { createInvite, inviteLink } from '../../src/invites/store.js';
 import { createLogger } from '../../src/logger.js';
 import type { ConsentDecision, Sandbox, SandboxOptions } from '../../src/sandbox/index.js';
-import { startDaemon } from '../../src/scheduler/daemon.js';
-import { daemonDatabase } from '../../src/scheduler/pool.js';
 import { listen } from '../../src/server/listen.js';
 import type { SimulatedClock } from '../../src/tiktok/clock.js';
 import type { TikTokDatabase, TikTokTables } from '../../src/tiktok/db-types.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { DAY, ENCRYPTION_KEY, MINUTE, type TestDaemon } from '../scheduler/support.js';
+import { DAY, ENCRYPTION_KEY, MINUTE, startTestDaemon, type TestDaemon } from '../scheduler/support.js';
 import { sandboxWith } from '../tiktok/support.js';
 
 export { until } from '../helpers/until.js';
@@ -205,44 +202,18 @@ export async function inviteWorld(
     urls,
     config,
     async daemon(owner, given) {
-      const settings = given ?? (await config());
-      const base = connectTo(database.url, 'tiktok-sync-daemon-test');
-      const handle = daemonDatabase(base, settings, settings.sync.concurrency + 4);
-      const daemon = await startDaemon({
-        config: settings,
-        database: handle,
+      const daemon = await startTestDaemon(database.url, given ?? (await config()), {
+        clock,
+        owner,
+        listen: '127.0.0.1:0',
         logger: createLogger({
           level: 'info',
           format: 'json',
           destination: { write: (line: string) => void logs.push(line) },
         }),
-        clock,
-        cron: false,
-        listen: '127.0.0.1:0',
-        processMetrics: false,
-        owner,
       });
-      let closed = false;
-      const close = async () => {
-        if (closed) return;
-        closed = true;
-        await handle.close();
-        await base.close();
-      };
-      const test: TestDaemon = {
-        ...daemon,
-        database: handle,
-        async close() {
-          if (!closed) await daemon.stop({ graceMs: 5_000, timeoutMs: 10_000 });
-          await close();
-        },
-        async crash() {
-          await daemon.kill();
-          await close();
-        },
-      };
-      daemons.push(test);
-      return test;
+      daemons.push(daemon);
+      return daemon;
     },
     serve(daemon) {
       target = daemon.url;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type Config, loadConfig } from '../../src/config.js';
 import { ensureAccount } from '../../src/db/accounts.js';
 import { connectTo, type DatabaseHandle } from '../../src/db/connect.js';
+import { MINUTE } from '../../src/duration.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Sandbox, SandboxAccountOptions, SandboxOptions } from '../../src/sandbox/index.js';
 import { type Daemon, type DaemonOptions, startDaemon } from '../../src/scheduler/daemon.js';
@@ -14,10 +15,7 @@ import { parseEncryptionKey, TokenStore } from '../../src/tiktok/tokens.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { connect, sandboxWith } from '../tiktok/support.js';
 
-export const SECOND = 1000;
-export const MINUTE = 60 * SECOND;
-export const HOUR = 60 * MINUTE;
-export const DAY = 24 * HOUR;
+export { DAY, HOUR, MINUTE, SECOND } from '../../src/duration.js';
 export const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
 /** A test database, a sandbox on a simulated clock with `accounts`, all connected through OAuth. */
@@ -120,41 +118,13 @@ export async function createWorld(
       return loadConfig({ configPath: file, env });
     },
     async daemon(config, daemonOptions = {}) {
-      const base = connectTo(database.url, 'tiktok-sync-daemon-test');
-      const handle = daemonDatabase(base, config, config.sync.concurrency + 4);
-      const daemon = await startDaemon({
-        config,
-        database: handle,
-        logger: silentLogger(),
+      const daemon = await startTestDaemon(database.url, config, {
         clock,
-        cron: false,
-        listen: false,
-        processMetrics: false,
         owner: `daemon-${daemons.length + 1}`,
         ...daemonOptions,
       });
-      let closed = false;
-      const close = async () => {
-        if (closed) return;
-        closed = true;
-        await handle.close();
-        await base.close();
-      };
-      const test: TestDaemon = {
-        ...daemon,
-        database: handle,
-        async close() {
-          if (!closed) await daemon.stop({ graceMs: 5_000, timeoutMs: 10_000 });
-          await close();
-        },
-        async crash() {
-          await daemon.kill();
-          // Dropping the connections is what a dead process does to the server.
-          await close();
-        },
-      };
-      daemons.push(test);
-      return test;
+      daemons.push(daemon);
+      return daemon;
     },
     async close() {
       for (const daemon of daemons) await daemon.close().catch(() => {});
@@ -166,6 +136,48 @@ export async function createWorld(
 }
 
 /** Advances simulated time, ticks every daemon at once, and waits until all are idle. */
+/**
+ * A daemon for a test: its own pool on the test database, no cron, no HTTP server and a silent
+ * logger unless `options` says otherwise; `close()` stops it, `crash()` kills it as a dead process.
+ */
+export async function startTestDaemon(
+  databaseUrl: string,
+  config: Config,
+  options: Partial<DaemonOptions> & Pick<DaemonOptions, 'clock'>,
+): Promise<TestDaemon> {
+  const base = connectTo(databaseUrl, 'tiktok-sync-daemon-test');
+  const handle = daemonDatabase(base, config, config.sync.concurrency + 4);
+  const daemon = await startDaemon({
+    config,
+    database: handle,
+    logger: silentLogger(),
+    cron: false,
+    listen: false,
+    processMetrics: false,
+    ...options,
+  });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+    await base.close();
+  };
+  return {
+    ...daemon,
+    database: handle,
+    async close() {
+      if (!closed) await daemon.stop({ graceMs: 5_000, timeoutMs: 10_000 });
+      await close();
+    },
+    async crash() {
+      await daemon.kill();
+      // Dropping the connections is what a dead process does to the server.
+      await close();
+    },
+  };
+}
+
 export async function step(clock: SimulatedClock, daemons: readonly Daemon[], ms: number): Promise<void> {
   await clock.advance(ms);
   await Promise.all(daemons.map((daemon) => daemon.tick()));
