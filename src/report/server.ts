@@ -7,8 +7,6 @@ import { isLoopback } from '../server/loopback.js';
 import { buildReport, type ReportOptions, readOnly } from './build.js';
 import { renderReport } from './html.js';
 
-export { isLoopback } from '../server/loopback.js';
-
 export interface ReportServerOptions {
   pool: pg.Pool;
   host: string;
