@@ -1,5 +1,32 @@
 import { type Kysely, sql } from 'kysely';
 
+/** The counts of the daily views: column, the `tiktok.events` kind it counts (all: none), comment. */
+const DAILY_COUNTS: readonly [string, string | undefined, string][] = [
+  ['videos_watched', 'watched', 'Views in the watch history.'],
+  ['videos_liked', 'liked', 'Likes given.'],
+  ['searches', 'searched', 'Searches made.'],
+  ['comments', 'commented', 'Comments written.'],
+  ['shares', 'shared', 'Things shared.'],
+  ['messages', 'messaged', 'Direct messages sent or received.'],
+  ['events', undefined, 'Every timestamped action that day (tiktok.events).'],
+];
+
+/** A view of `tiktok.events` counted per account and day (`day`: the column grouped by). */
+function dailyView(name: string, days: readonly string[], day: string): string {
+  const counts = DAILY_COUNTS.map(([column, kind]) =>
+    kind === undefined ? `count(*) as ${column}` : `count(*) filter (where kind = '${kind}') as ${column}`,
+  );
+  const comments = DAILY_COUNTS.map(
+    ([column, , comment]) => `comment on column tiktok.${name}.${column} is '${comment}';`,
+  );
+  return [
+    `create view tiktok.${name} as select account_id, ${[...days, ...counts].join(', ')}`,
+    `  from tiktok.events group by account_id, ${day};`,
+    `comment on column tiktok.${name}.account_id is 'The account.';`,
+    ...comments,
+  ].join('\n');
+}
+
 /**
  * Views for SQL and BI tools that give the same answers whatever the session's time zone:
  *
@@ -71,48 +98,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     comment on column tiktok.events.removed is 'True when the record is no longer in the latest export (kept as history).';
 
     drop view tiktok.daily_activity;
-    create view tiktok.daily_activity as
-      select account_id, day_utc as day, day_utc,
-        count(*) filter (where kind = 'watched') as videos_watched,
-        count(*) filter (where kind = 'liked') as videos_liked,
-        count(*) filter (where kind = 'searched') as searches,
-        count(*) filter (where kind = 'commented') as comments,
-        count(*) filter (where kind = 'shared') as shares,
-        count(*) filter (where kind = 'messaged') as messages,
-        count(*) as events
-      from tiktok.events group by account_id, day_utc;
+    ${sql.raw(dailyView('daily_activity', ['day_utc as day', 'day_utc'], 'day_utc'))}
     comment on view tiktok.daily_activity is 'Per account and UTC day (whatever the session''s time zone): videos watched and liked, searches, comments, shares, direct messages and all events (including records later removed from exports).';
-    comment on column tiktok.daily_activity.account_id is 'The account.';
     comment on column tiktok.daily_activity.day is 'The UTC day (the same as day_utc; kept for existing queries).';
     comment on column tiktok.daily_activity.day_utc is 'The UTC day.';
-    comment on column tiktok.daily_activity.videos_watched is 'Views in the watch history.';
-    comment on column tiktok.daily_activity.videos_liked is 'Likes given.';
-    comment on column tiktok.daily_activity.searches is 'Searches made.';
-    comment on column tiktok.daily_activity.comments is 'Comments written.';
-    comment on column tiktok.daily_activity.shares is 'Things shared.';
-    comment on column tiktok.daily_activity.messages is 'Direct messages sent or received.';
-    comment on column tiktok.daily_activity.events is 'Every timestamped action that day (tiktok.events).';
 
-    create view tiktok.daily_activity_local as
-      select account_id, day_local,
-        count(*) filter (where kind = 'watched') as videos_watched,
-        count(*) filter (where kind = 'liked') as videos_liked,
-        count(*) filter (where kind = 'searched') as searches,
-        count(*) filter (where kind = 'commented') as comments,
-        count(*) filter (where kind = 'shared') as shares,
-        count(*) filter (where kind = 'messaged') as messages,
-        count(*) as events
-      from tiktok.events group by account_id, day_local;
+    ${sql.raw(dailyView('daily_activity_local', ['day_local'], 'day_local'))}
     comment on view tiktok.daily_activity_local is 'As tiktok.daily_activity, per day in the account''s own time zone (tiktok.accounts.timezone).';
-    comment on column tiktok.daily_activity_local.account_id is 'The account.';
     comment on column tiktok.daily_activity_local.day_local is 'The day in the account''s own time zone.';
-    comment on column tiktok.daily_activity_local.videos_watched is 'Views in the watch history.';
-    comment on column tiktok.daily_activity_local.videos_liked is 'Likes given.';
-    comment on column tiktok.daily_activity_local.searches is 'Searches made.';
-    comment on column tiktok.daily_activity_local.comments is 'Comments written.';
-    comment on column tiktok.daily_activity_local.shares is 'Things shared.';
-    comment on column tiktok.daily_activity_local.messages is 'Direct messages sent or received.';
-    comment on column tiktok.daily_activity_local.events is 'Every timestamped action that day (tiktok.events).';
 
     create view tiktok.table_rows as
       with r as (
