@@ -210,8 +210,9 @@ export async function importArchive(context: ImportContext, options: ImportOptio
     // Under the account lock: a killed process's transaction has ended by now, so its run is free.
     await closeAbandonedRuns(client, { accountId, runId }, log);
     await stager.createTables();
+    await stager.begin({ accountId, runId });
 
-    // parse: every member through the parsers into the staging tables.
+    // parse: every member through the parsers, compared with the stored records (stage.ts).
     let staged: StagedArchive;
     try {
       staged = await stages.run('parse', () => stageEvents(stager, archive.events(), warnings));
@@ -263,7 +264,7 @@ export async function importArchive(context: ImportContext, options: ImportOptio
         exportedAt: registered.exportedAt.at,
         nextExportedAt,
       };
-      const result = await mergeAll(client, stager.staged, mergeContext);
+      const result = await mergeAll(client, stager, mergeContext);
       return { ...registered, ...result, mergeContext, older: settled.size > 0 };
     });
     const { archiveId, newArchive, counts, facts, mergeContext, older } = merged;
@@ -278,7 +279,7 @@ export async function importArchive(context: ImportContext, options: ImportOptio
 
     // reconcile: what left the export is marked removed.
     await stages.run('reconcile', async () => {
-      await reconcileAll(client, mergeContext, counts);
+      await reconcileAll(client, stager, mergeContext, counts);
       // The removal guard: an export that would remove or empty too much is held back, before commit.
       if (options.acceptRemovals || !merged.hadEarlier) return;
       const guard = context.guard ?? DEFAULT_REMOVAL_GUARD;

@@ -4,6 +4,7 @@ import { ArchiveError } from '../errors.js';
 import type { TableName } from '../parsers/records.js';
 import { settledParts } from './export-order.js';
 import { mergeRawSections, mergeRefused } from './merge-kept-whole.js';
+import { GONE_TABLE, type ProfileCounts, type Stager, type TableIntake } from './stage.js';
 import { type ColumnSpec, stageTable, TABLE_SPECS, type TableSpec, targetTable } from './tables.js';
 
 export { emptyCounts } from '../db/schema.js';
@@ -45,15 +46,14 @@ export interface MergeFacts {
   emptied: number;
 }
 
-/** Rows inserted into a table above which its statistics are refreshed before the next statement. */
-const ANALYZE_AFTER_INSERTS = 1000;
-
 interface MergeStatements {
-  occurrences: string;
+  /** Numbers the staged rows whose occurrence the first pass left open (stage.ts). */
+  number: string;
   analyze: string;
-  settledStaged: string;
   /** Per settled part, the oldest current record: what a newer export's removal judged against. */
   settledHorizons: string | undefined;
+  /** Marks removed the records of settled parts that the first pass inserted as current. */
+  settleDirect: string;
   restore: string;
   update: string;
   refresh: string;
@@ -64,20 +64,23 @@ interface MergeStatements {
 const statementCache = new Map<string, MergeStatements>();
 
 /**
- * Builds the set-based merge of one table from its spec, over its staging table (whose record key
- * and row hash Postgres computed during COPY). Only rows that are new, changed, removed or back are
- * written: an unchanged re-import reads but writes no tuple (no "last seen" bumps).
+ * Builds the set-based merge of one table from its spec, over its staging table, which holds only
+ * what the first pass (stage.ts) could not settle alone: changed rows, removed rows that are back,
+ * and new keys this export may repeat. Records new to the account were inserted by that pass, and
+ * unchanged ones were never sent: an unchanged re-import writes no tuple.
  *
- * 1. occurrences: the rare keys staged more than once get occurrence numbers 2, 3… in file order.
+ * 1. number: staged rows of a new key the export repeats get occurrence numbers in file order, after
+ *    the one the first pass inserted, if it did.
  * 2. restore: rows marked removed that the export contains again.
  * 3. update: rows whose row hash differs (volatile columns are stored but not hashed); it counts
  *    the rows it empties, for the removal guard.
  * 4. insert: rows not yet stored.
- * 5. remove: stored rows of the parts present in this export that it no longer contains.
+ * 5. remove: the stored rows of the parts present in this export that it no longer contains (their
+ *    keys, from the first pass, in `stage_gone`).
  *
  * `$3` is the parts settled by a newer export (see {@link MergeContext.settled}): restore and update
  * leave them alone (refresh brings newer values to their removed rows), insert adds their new rows
- * as removed, and remove is not run for them.
+ * as removed (settleDirect marks so the ones the first pass inserted), and remove is not run for them.
  */
 export function mergeStatements(spec: TableSpec, target = targetTable(spec)): MergeStatements {
   const cached = statementCache.get(target);
@@ -96,12 +99,13 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
   // A record only an older export held: withdrawn or aged out as judged against the oldest record
   // the part still holds, i.e. the newer export's (as its own removal would have judged it). Those
   // horizons ($5 parts, $6 times) are read once per table ({@link settledHorizons}), not per row.
-  const settledReason = time
-    ? `(select case
-        when k.${time}::timestamptz >= h.oldest then 'withdrawn'
-        when k.${time}::timestamptz < h.oldest then 'aged_out' end
-      from unnest($5::text[], $6::timestamptz[]) as h(part, oldest) where h.part = ${stagedPart})`
-    : 'null';
+  const settledReason = (recordTime: string, recordPart: string) =>
+    time
+      ? `(select case
+        when ${recordTime} >= h.oldest then 'withdrawn'
+        when ${recordTime} < h.oldest then 'aged_out' end
+      from unnest($5::text[], $6::timestamptz[]) as h(part, oldest) where h.part = ${recordPart})`
+      : 'null';
   const open = `not (${storedPart} = any($3::text[]))`;
   const settledNew = `${stagedPart} = any($3::text[])`;
   // The fields whose loss empties a record: what the export says of it, not our own bookkeeping.
@@ -112,20 +116,27 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
   const set = fields.length ? `num_nonnulls(${fields.map((c) => `o.${c.name}`).join(', ')})` : '0';
 
   const statements: MergeStatements = {
-    occurrences: `
+    // A new key's first record went to the stored table unless the filter took it for a repeat.
+    number: `
       update ${stage} s set occurrence = d.n
       from (
-        select ctid as id, row_number() over (partition by record_key order by ctid)::integer as n
-        from ${stage}
-        where record_key in (select record_key from ${stage} group by record_key having count(*) > 1)
+        select ctid as id, row_number() over (partition by record_key order by ctid)::integer
+          + (exists (select 1 from ${target} t where t.account_id = $1 and t.record_key = k.record_key and t.occurrence = 1))::integer as n
+        from ${stage} k
+        where occurrence is null
       ) d
-      where s.ctid = d.id and d.n > 1`,
+      where s.ctid = d.id`,
     analyze: `analyze ${stage}`,
-    settledStaged: `select count(*)::int as n from ${stage} k where ${stagedPart} = any($1::text[])`,
     settledHorizons: time
       ? `select ${storedPart} as part, min(t.${time}) as oldest from ${target} t
-         where t.account_id = $1 and t.removed_at is null and ${storedPart} = any($2::text[]) group by 1`
+         where t.account_id = $1 and t.removed_at is null and ${storedPart} = any($2::text[])
+           and t.first_seen_run_id <> $3 group by 1`
       : undefined,
+    settleDirect: `
+      update ${target} t set removed_at = $4, removed_run_id = $2,
+        removed_reason = ${settledReason(time ? `t.${time}` : '', storedPart)}
+      where t.account_id = $1 and t.first_seen_run_id = $2 and t.removed_at is null
+        and ${storedPart} = any($3::text[])`,
     restore: `
       update ${target} t set ${assign},
         removed_at = null, removed_run_id = null, removed_reason = null, updated_at = now(), updated_run_id = $2
@@ -159,69 +170,51 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
         insert into ${target} (account_id, record_key, occurrence, row_hash, ${ownColumns.join(', ')}, first_seen_run_id, removed_at, removed_run_id, removed_reason)
         select $1, k.record_key, k.occurrence, k.row_hash, ${ownValues.join(', ')}, $2,
           case when ${settledNew} then $4::timestamptz end, case when ${settledNew} then $2::bigint end,
-          case when ${settledNew} then ${settledReason} end
+          case when ${settledNew} then ${settledReason(time ? `k.${time}::timestamptz` : '', stagedPart)} end
         from ${stage} k
         where not exists (select 1 from ${target} t where ${match})
         returning removed_at is null as current
       )
       select count(*)::int as inserted, (count(*) filter (where current))::int as current from i`,
     // A removal is dated by the export (\$3) and says why: a record younger than the oldest one its
-    // section (part) still holds was withdrawn; an older one aged out of TikTok's retention window.
+    // section (part) still holds ($5 parts, $6 times, from the first pass) was withdrawn; an older
+    // one aged out of TikTok's retention window.
     remove: `
-      with horizon as (
-        select ${stagedPart} as part, ${time ? `min(k.${time}::timestamptz)` : 'null::timestamptz'} as oldest
-        from ${stage} k group by 1
-      )
       update ${target} t set removed_at = $3, removed_run_id = $2,
         removed_reason = ${
           time
-            ? `case
-          when t.${time} is null then null
-          when t.${time} >= (select h.oldest from horizon h where h.part = ${storedPart}) then 'withdrawn'
-          when t.${time} < (select h.oldest from horizon h where h.part = ${storedPart}) then 'aged_out'
-        end`
+            ? `(select case
+          when t.${time} >= h.oldest then 'withdrawn'
+          when t.${time} < h.oldest then 'aged_out' end
+        from unnest($5::text[], $6::timestamptz[]) as h(part, oldest) where h.part = ${storedPart})`
             : 'null'
         }
-      where t.account_id = $1 and t.removed_at is null
-        ${part ? `and t.${part} = any($4::text[])` : ''}
-        and not exists (
-          select 1 from ${stage} k
-          where k.record_key = t.record_key and k.occurrence = t.occurrence
-        )`,
+      from ${GONE_TABLE} g
+      where g.table_name = '${spec.table}' and t.account_id = $1 and t.removed_at is null
+        and t.record_key = g.record_key and t.occurrence = g.occurrence
+        and ${storedPart} = any($4::text[])`,
   };
   statementCache.set(target, statements);
   return statements;
 }
 
 /**
- * Merges one staged table into its target (the stored table, or a shadow copy of it that reprocess
- * replays archives into): restores, updates and inserts; removals are {@link reconcileTable}'s.
+ * Merges one table's staged rows into its target (the stored table, or a shadow copy of it that
+ * reprocess replays archives into): restores, updates and inserts; removals are {@link reconcileTable}'s.
  */
 export async function mergeTable(
   client: pg.ClientBase,
   spec: TableSpec,
-  staged: number,
+  intake: TableIntake,
   context: MergeContext,
   target = targetTable(spec),
 ): Promise<TableCounts & { facts: MergeFacts }> {
   const counts = { ...emptyCounts(), facts: { current: 0, insertedCurrent: 0, emptied: 0 } };
-  if (staged === 0) return counts;
+  if (intake.records === 0) return counts;
   const sql = mergeStatements(spec, target);
   const settled = settledParts(context, spec.table);
   const params = [context.accountId, context.runId, settled];
-  await client.query(sql.occurrences);
-  // Temporary tables have no statistics until analyzed; without them the planner picks nested loops.
-  await client.query(sql.analyze);
-  const settledStaged = settled.length
-    ? (await client.query<{ n: number }>(sql.settledStaged, [settled])).rows[0]!.n
-    : 0;
-  counts.restored = (await client.query(sql.restore, params)).rowCount ?? 0;
-  const updated = (await client.query<{ updated: number; emptied: number }>(sql.update, params)).rows[0]!;
-  counts.updated = updated.updated;
-  if (settled.length > 0) {
-    const refreshParams = [...params, context.exportedAt ?? new Date()];
-    counts.updated += (await client.query(sql.refresh, refreshParams)).rowCount ?? 0;
-  }
+  const settledRecords = settled.reduce((sum, p) => sum + (intake.partRecords.get(p) ?? 0), 0);
   const removedBefore = context.nextExportedAt ?? context.exportedAt ?? new Date();
   const horizons =
     settled.length > 0 && sql.settledHorizons
@@ -229,27 +222,45 @@ export async function mergeTable(
           await client.query<{ part: string; oldest: Date | null }>(sql.settledHorizons, [
             context.accountId,
             settled,
+            context.runId,
           ])
         ).rows
       : [];
-  const inserted = (
-    await client.query<{ inserted: number; current: number }>(sql.insert, [
-      ...params,
-      removedBefore,
-      // Tables without a time have no horizon, and their statement no $5 and $6.
-      ...(sql.settledHorizons ? [horizons.map((h) => h.part), horizons.map((h) => h.oldest)] : []),
-    ])
-  ).rows[0]!;
-  counts.inserted = inserted.inserted;
-  // The table just grew inside this transaction: refresh its statistics, or the removal that follows
-  // is planned for the old, small table (a nested loop that is quadratic in the rows of the export).
-  if (counts.inserted >= ANALYZE_AFTER_INSERTS) await client.query(`analyze ${target}`);
-  counts.unchanged = staged - counts.inserted - counts.updated - counts.restored;
-  counts.facts = {
-    current: staged - settledStaged,
-    insertedCurrent: inserted.current,
-    emptied: updated.emptied,
-  };
+  // Tables without a time have no horizon, and their statements no $5 and $6.
+  const horizonParams = sql.settledHorizons
+    ? [horizons.map((h) => h.part), horizons.map((h) => h.oldest)]
+    : [];
+  counts.inserted = intake.direct;
+  let insertedCurrent = intake.direct;
+  if (settled.length > 0 && intake.direct > 0) {
+    const settledDirect = await client.query(sql.settleDirect, [...params, removedBefore, ...horizonParams]);
+    insertedCurrent -= settledDirect.rowCount ?? 0;
+  }
+  let emptied = 0;
+  if (intake.staged > 0) {
+    if (intake.unnumbered > 0) await client.query(sql.number, [context.accountId]);
+    // Temporary tables have no statistics until analyzed; without them the planner picks nested loops.
+    await client.query(sql.analyze);
+    counts.restored = (await client.query(sql.restore, params)).rowCount ?? 0;
+    const updated = (await client.query<{ updated: number; emptied: number }>(sql.update, params)).rows[0]!;
+    counts.updated = updated.updated;
+    emptied = updated.emptied;
+    if (settled.length > 0) {
+      const refreshParams = [...params, context.exportedAt ?? new Date()];
+      counts.updated += (await client.query(sql.refresh, refreshParams)).rowCount ?? 0;
+    }
+    const inserted = (
+      await client.query<{ inserted: number; current: number }>(sql.insert, [
+        ...params,
+        removedBefore,
+        ...horizonParams,
+      ])
+    ).rows[0]!;
+    counts.inserted += inserted.inserted;
+    insertedCurrent += inserted.current;
+  }
+  counts.unchanged = intake.records - counts.inserted - counts.updated - counts.restored;
+  counts.facts = { current: intake.records - settledRecords, insertedCurrent, emptied };
   return counts;
 }
 
@@ -261,17 +272,26 @@ export async function mergeTable(
 export async function reconcileTable(
   client: pg.ClientBase,
   spec: TableSpec,
+  intake: TableIntake,
   context: MergeContext,
   target = targetTable(spec),
 ): Promise<number> {
   const present = context.present.get(spec.table);
-  if (!present) return 0;
+  if (!present || intake.gone === 0) return 0;
   const settled = new Set(settledParts(context, spec.table));
   const parts = [...present].filter((p) => !settled.has(p));
   if (parts.length === 0) return 0;
   const removedAt = context.exportedAt ?? new Date();
-  const params = [context.accountId, context.runId, removedAt, ...(spec.partColumn ? [parts] : [])];
-  return (await client.query(mergeStatements(spec, target).remove, params)).rowCount ?? 0;
+  const sql = mergeStatements(spec, target);
+  const oldest = [...intake.oldest];
+  const params = [
+    context.accountId,
+    context.runId,
+    removedAt,
+    parts,
+    ...(spec.timeColumn ? [oldest.map(([p]) => p), oldest.map(([, t]) => t)] : []),
+  ];
+  return (await client.query(sql.remove, params)).rowCount ?? 0;
 }
 
 /**
@@ -279,13 +299,17 @@ export async function reconcileTable(
  * order TikTok made the exports; a snapshot right after that now repeats the same counts is dropped,
  * so the series is the same whatever order the exports were imported in.
  */
-export async function snapshotProfile(client: pg.ClientBase, context: MergeContext): Promise<number> {
+export async function snapshotProfile(
+  client: pg.ClientBase,
+  context: MergeContext,
+  profile: ProfileCounts,
+): Promise<number> {
   const params = [context.accountId, context.runId, context.archiveId, context.exportedAt ?? new Date()];
   const counts = '(s.follower_count, s.following_count, s.likes_received)';
   const result = await client.query(
     `insert into tiktok.profile_snapshots (account_id, archive_id, run_id, exported_at, follower_count, following_count, likes_received)
      select $1, $3, $2, $4, k.follower_count, k.following_count, k.likes_received
-     from (select follower_count::bigint, following_count::bigint, likes_received::bigint from ${stageTable('profile')} order by occurrence limit 1) k
+     from (select $5::bigint as follower_count, $6::bigint as following_count, $7::bigint as likes_received) k
      where not exists (
        select 1 from (
          select * from tiktok.profile_snapshots s where s.account_id = $1 and s.exported_at <= $4
@@ -294,7 +318,7 @@ export async function snapshotProfile(client: pg.ClientBase, context: MergeConte
        where ${counts} is not distinct from (k.follower_count, k.following_count, k.likes_received)
      )
      on conflict do nothing`,
-    params,
+    [...params, profile.follower_count, profile.following_count, profile.likes_received],
   );
   const inserted = result.rowCount ?? 0;
   if (inserted > 0) {
@@ -319,7 +343,7 @@ export async function snapshotProfile(client: pg.ClientBase, context: MergeConte
  */
 export async function mergeAll(
   client: pg.ClientBase,
-  staged: ReadonlyMap<string, number>,
+  stager: Stager,
   context: MergeContext,
 ): Promise<{ counts: Record<string, TableCounts>; facts: Record<string, MergeFacts> }> {
   const counts: Record<string, TableCounts> = {};
@@ -334,19 +358,19 @@ export async function mergeAll(
       const { facts: tableFacts, ...tableCounts } = await mergeTable(
         client,
         spec,
-        staged.get(spec.table) ?? 0,
+        stager.intake(spec.table),
         context,
       );
       counts[spec.table] = tableCounts;
       facts[spec.table] = tableFacts;
     }
     table = 'profile_snapshots';
-    const snapshots = (staged.get('profile') ?? 0) > 0 ? await snapshotProfile(client, context) : 0;
+    const snapshots = stager.profile ? await snapshotProfile(client, context, stager.profile) : 0;
     counts.profile_snapshots = { ...emptyCounts(), inserted: snapshots };
     table = 'raw_sections';
-    counts.raw_sections = await mergeRawSections(client, staged.get('raw') ?? 0, context);
+    counts.raw_sections = await mergeRawSections(client, stager.staged.get('raw') ?? 0, context);
     table = 'refused_records';
-    counts.refused_records = await mergeRefused(client, staged.get('refused') ?? 0, context);
+    counts.refused_records = await mergeRefused(client, stager.staged.get('refused') ?? 0, context);
   } catch (error) {
     throw refusedValue(error, table);
   }
@@ -356,11 +380,12 @@ export async function mergeAll(
 /** Marks removed, in every table, the stored records of the export's sections that it no longer holds. */
 export async function reconcileAll(
   client: pg.ClientBase,
+  stager: Stager,
   context: MergeContext,
   counts: Record<string, TableCounts>,
 ): Promise<void> {
   for (const spec of Object.values(TABLE_SPECS)) {
-    const removed = await reconcileTable(client, spec, context);
+    const removed = await reconcileTable(client, spec, stager.intake(spec.table), context);
     if (removed > 0) counts[spec.table] = { ...(counts[spec.table] ?? emptyCounts()), removed };
   }
 }

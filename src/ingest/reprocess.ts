@@ -128,6 +128,7 @@ export async function reprocessAccount(
           { cause: error, details: { archiveId: kept.archiveId, path: kept.path } },
         );
       });
+      await stager.begin({ accountId, runId: kept.firstRunId, target: shadowTable });
       let staged: Awaited<ReturnType<typeof stageEvents>>;
       try {
         staged = await stageEvents(stager, archive.events(), warnings);
@@ -143,10 +144,10 @@ export async function reprocessAccount(
         exportedAt: kept.exportedAt,
       };
       for (const spec of Object.values(TABLE_SPECS)) {
-        await mergeTable(client, spec, stager.staged.get(spec.table) ?? 0, merge, shadowTable(spec));
+        await mergeTable(client, spec, stager.intake(spec.table), merge, shadowTable(spec));
       }
       for (const spec of Object.values(TABLE_SPECS)) {
-        await reconcileTable(client, spec, merge, shadowTable(spec));
+        await reconcileTable(client, spec, stager.intake(spec.table), merge, shadowTable(spec));
       }
       await client.query(
         `insert into pg_temp.replay_raw (seq, archive_id, first_run_id, path, content_hash, content)

@@ -1,28 +1,107 @@
 import type pg from 'pg';
 import { copyChunk, copyField } from '../db/copy.js';
 import type { ParseEvent, TableName, WarningEvent } from '../parsers/records.js';
-import { stageDdl, stageTable, TABLE_SPECS, type TableSpec } from './tables.js';
+import { KeyFilter } from './key-filter.js';
+import { refusedValue } from './merge.js';
+import { digestHex, RowHasher } from './record-hash.js';
+import { loadStoredIndexes, type StoredIndex } from './stored-index.js';
+import {
+  ownColumns,
+  stageDdl,
+  stagedColumns,
+  stageTable,
+  TABLE_SPECS,
+  type TableSpec,
+  targetTable,
+} from './tables.js';
 
-/** What is staged: a table's rows, unmodeled sections, refused records. */
-type Staged = TableName | 'raw' | 'refused';
+/**
+ * The import's first pass over an archive, while it is read: every record's key and row hash are
+ * computed in Node (record-hash.ts) and compared with the account's stored records, read once at the
+ * start (stored-index.ts). What follows from that comparison alone is settled here, so that Postgres
+ * does work in proportion to what changed, not to the size of the export:
+ *
+ * - a stored record the export holds unchanged: nothing is sent;
+ * - a record new to the account whose occurrence number is known (its key's first in this export, or
+ *   a repeat of a stored key): COPY straight into the stored table;
+ * - a changed record, one marked removed that is back, or a new key the export may repeat (see
+ *   key-filter.ts): COPY into the table's staging table, for the merge (merge.ts);
+ * - a stored current record the export did not hold: its key, into `stage_gone` for the reconcile.
+ *
+ * Rows are encoded into per-destination buffers; a full buffer is sent as one COPY on the
+ * transaction's connection, so parsing and loading overlap (the database works in its own process).
+ */
 
-/** Bytes of encoded rows buffered per table before they are sent as one COPY. */
+/** Bytes of encoded rows buffered per destination before they are sent as one COPY. */
 const CHUNK_BYTES = 1 << 20;
 /** COPY chunks allowed in flight before the parser waits (backpressure). */
 const MAX_QUEUED = 2;
 
-/**
- * Streams parsed rows into per-table temporary staging tables with COPY, while parsing goes on: rows
- * are encoded into per-table buffers, and a full buffer is sent as one COPY on the transaction's
- * connection. The database works in its own process, so parsing and loading overlap.
- */
+/** Keys of the stored records the export no longer holds, per table, for the reconcile. */
+export const GONE_TABLE = 'pg_temp.stage_gone';
+
+/** What the first pass learnt of one table of an archive. */
+export interface TableIntake {
+  /** Records of the table in the export (a conversation only messages named included). */
+  records: number;
+  /** Inserted into the stored table during the pass. */
+  direct: number;
+  /** Rows in the staging table. */
+  staged: number;
+  /** Staged rows whose occurrence number the merge works out. */
+  unnumbered: number;
+  /** Stored current records the export did not hold, in {@link GONE_TABLE}. */
+  gone: number;
+  /** Records per part. */
+  partRecords: Map<string, number>;
+  /** Per part, the earliest time (the spec's time column, ISO-8601) of its records, if any has one. */
+  oldest: Map<string, string>;
+}
+
+/** The first profile record's counts, for the profile snapshots (merge.ts, snapshotProfile). */
+export interface ProfileCounts {
+  follower_count: string | null;
+  following_count: string | null;
+  likes_received: string | null;
+}
+
+/** Where this archive's records go: the account, the run that first sees them, and the stored tables. */
+export interface StageTarget {
+  accountId: string;
+  runId: string;
+  /** The stored table of a spec; reprocess replays into temporary shadows of them. */
+  target?: (spec: TableSpec) => string;
+}
+
+interface TableState {
+  readonly spec: TableSpec;
+  readonly hasher: RowHasher;
+  readonly index: StoredIndex;
+  readonly filter: KeyFilter;
+  /** Repeats of stored keys: key → occurrences seen so far (only once past the first). */
+  readonly repeats: Map<string, number>;
+  readonly timeField: string | undefined;
+  readonly intake: TableIntake;
+}
+
+type Destination = string;
+
 export class Stager {
   readonly #client: pg.ClientBase;
-  readonly #buffers = new Map<string, { lines: string[]; bytes: number }>();
+  readonly #buffers = new Map<Destination, { lines: string[]; bytes: number }>();
   #queue: Promise<void> = Promise.resolve();
   #queued = 0;
   #failed: unknown;
-  readonly staged = new Map<string, number>();
+  #tables = new Map<TableName, TableState>();
+  #target: StageTarget | undefined;
+  #prefix = '';
+  #suffix = '';
+  /** Conversations named by a conversation record, and by a message (`part\0conversation`). */
+  #conversations = new Set<string>();
+  #messageConversations = new Set<string>();
+  /** Raw sections and refused records staged. */
+  readonly staged = new Map<'raw' | 'refused', number>();
+  profile: ProfileCounts | undefined;
 
   constructor(client: pg.ClientBase) {
     this.#client = client;
@@ -35,25 +114,60 @@ export class Stager {
     ddl.push(
       'create temp table stage_refused (target_table text, path text, json text, reason text) on commit drop',
     );
+    ddl.push(
+      'create temp table stage_gone (table_name text, record_key uuid, occurrence integer) on commit drop',
+    );
     await this.#client.query(ddl.join(';\n'));
   }
 
   /**
-   * A message belongs to a conversation the export held (dm_messages.conversation_id refers to it,
-   * migration 0014): one that no conversation record named (a reader that saw only the messages) is
-   * staged as a conversation of its own, so the link never dangles.
+   * Starts an archive: reads the account's stored records of every table (one COPY; nothing for a
+   * new account) that the archive's records are compared with.
    */
-  async stageImpliedConversations(): Promise<void> {
-    if ((this.staged.get('dm_messages') ?? 0) === 0) return;
-    const { rowCount } = await this.#client.query(
-      `insert into ${stageTable('dm_conversations')} (part, conversation)
-       select distinct m.part, m.conversation from ${stageTable('dm_messages')} m
-       where m.conversation is not null and not exists (
-         select 1 from ${stageTable('dm_conversations')} c
-         where c.part is not distinct from m.part and c.conversation = m.conversation
-       )`,
+  async begin(target: StageTarget): Promise<void> {
+    const tableOf = target.target ?? targetTable;
+    const specs = Object.values(TABLE_SPECS);
+    const indexes = await loadStoredIndexes(this.#client, specs.map(tableOf), target.accountId);
+    this.#target = target;
+    this.#prefix = `${target.accountId}\t`;
+    this.#suffix = `\t${target.runId}\n`;
+    this.#tables = new Map(
+      specs.map((spec, i) => [
+        spec.table,
+        {
+          spec,
+          hasher: new RowHasher(spec),
+          index: indexes[i]!,
+          filter: new KeyFilter(),
+          repeats: new Map(),
+          timeField: spec.columns.find((c) => c.name === spec.timeColumn)?.field,
+          intake: {
+            records: 0,
+            direct: 0,
+            staged: 0,
+            unnumbered: 0,
+            gone: 0,
+            partRecords: new Map(),
+            oldest: new Map(),
+          },
+        },
+      ]),
     );
-    if (rowCount) this.staged.set('dm_conversations', (this.staged.get('dm_conversations') ?? 0) + rowCount);
+    this.#conversations.clear();
+    this.#messageConversations.clear();
+    this.staged.clear();
+    this.profile = undefined;
+  }
+
+  /** What the pass learnt of a table (after {@link finish}). */
+  intake(table: TableName): TableIntake {
+    return this.#state(table).intake;
+  }
+
+  #state(table: TableName): TableState {
+    const state = this.#tables.get(table);
+    if (!state) throw new Error('Stager.begin() was not called');
+    return state;
   }
 
   /** Empties the staging tables for the next archive read in the same transaction (reprocess). */
@@ -63,58 +177,159 @@ export class Stager {
       ...Object.values(TABLE_SPECS).map((spec) => stageTable(spec.table)),
       stageTable('raw'),
       stageTable('refused'),
+      GONE_TABLE,
     ];
     await this.#client.query(`truncate ${tables.join(', ')}`);
     this.staged.clear();
   }
 
-  /** Adds one row; call {@link drain} when it returns true. */
+  /** Adds one record; call {@link drain} when it returns true. */
   add(spec: TableSpec, part: string, row: object): boolean {
-    const values = row as Record<string, string | null>;
+    const values = row as Record<string, string | null | undefined>;
+    const state = this.#state(spec.table);
+    const { intake, index } = state;
+    intake.records += 1;
+    intake.partRecords.set(part, (intake.partRecords.get(part) ?? 0) + 1);
+    if (state.timeField !== undefined) {
+      const time = values[state.timeField];
+      if (time !== null && time !== undefined) {
+        const oldest = intake.oldest.get(part);
+        if (oldest === undefined || isEarlier(time, oldest)) intake.oldest.set(part, time);
+      }
+    }
+    if (spec.table === 'dm_conversations' || spec.table === 'dm_messages')
+      this.#noteConversation(spec, part, values);
+    if (spec.table === 'profile' && this.profile === undefined) {
+      this.profile = {
+        follower_count: values.follower_count ?? null,
+        following_count: values.following_count ?? null,
+        likes_received: values.likes_received ?? null,
+      };
+    }
+
+    const key = state.hasher.key(part, values);
+    const hash = state.hasher.row(values);
+    const first = index.find(key, 1);
+    if (first === -1) {
+      // A key not stored: this export's first of it, unless the filter says it may have come before.
+      if (state.filter.add(key)) return this.#stage(state, part, values, key, hash, null);
+      return this.#direct(state, part, values, key, hash, 1);
+    }
+    let occurrence = 1;
+    if (index.seen(first)) {
+      occurrence = (state.repeats.get(key) ?? 1) + 1;
+      state.repeats.set(key, occurrence);
+    }
+    const entry = occurrence === 1 ? first : index.find(key, occurrence);
+    if (entry === -1) return this.#direct(state, part, values, key, hash, occurrence);
+    index.markSeen(entry);
+    if (!index.removed(entry) && index.sameHash(entry, hash)) return this.#busy();
+    return this.#stage(state, part, values, key, hash, occurrence);
+  }
+
+  #own(spec: TableSpec, part: string, values: Record<string, string | null | undefined>): string {
     let line = spec.partColumn ? copyField(part) : '';
     let first = !spec.partColumn;
     for (const column of spec.columns) {
       line += (first ? '' : '\t') + copyField(values[column.field]);
       first = false;
     }
-    return this.#push(spec.table, `${line}\n`);
+    return line;
+  }
+
+  #direct(
+    state: TableState,
+    part: string,
+    values: Record<string, string | null | undefined>,
+    key: string,
+    hash: string,
+    occurrence: number,
+  ): boolean {
+    state.intake.direct += 1;
+    const own = this.#own(state.spec, part, values);
+    return this.#push(
+      `direct:${state.spec.table}`,
+      `${this.#prefix}${digestHex(key)}\t${occurrence}\t${digestHex(hash)}\t${own}${this.#suffix}`,
+    );
+  }
+
+  #stage(
+    state: TableState,
+    part: string,
+    values: Record<string, string | null | undefined>,
+    key: string,
+    hash: string,
+    occurrence: number | null,
+  ): boolean {
+    state.intake.staged += 1;
+    if (occurrence === null) state.intake.unnumbered += 1;
+    const own = this.#own(state.spec, part, values);
+    return this.#push(
+      `stage:${state.spec.table}`,
+      `${own}\t${digestHex(key)}\t${digestHex(hash)}\t${occurrence ?? '\\N'}\n`,
+    );
+  }
+
+  #noteConversation(spec: TableSpec, part: string, values: Record<string, string | null | undefined>): void {
+    const conversation = values.conversation;
+    if (conversation === null || conversation === undefined) return;
+    const id = `${part}\0${conversation}`;
+    if (spec.table === 'dm_conversations') this.#conversations.add(id);
+    else this.#messageConversations.add(id);
   }
 
   addRaw(path: string, json: string): boolean {
+    this.staged.set('raw', (this.staged.get('raw') ?? 0) + 1);
     return this.#push('raw', `${copyField(path)}\t${copyField(json)}\n`);
   }
 
   addRefused(table: string, path: string, json: string, reason: string): boolean {
+    this.staged.set('refused', (this.staged.get('refused') ?? 0) + 1);
     return this.#push(
       'refused',
       `${copyField(table)}\t${copyField(path)}\t${copyField(json)}\t${copyField(reason)}\n`,
     );
   }
 
-  #push(table: Staged, line: string): boolean {
-    let buffer = this.#buffers.get(table);
+  #push(destination: Destination, line: string): boolean {
+    let buffer = this.#buffers.get(destination);
     if (!buffer) {
       buffer = { lines: [], bytes: 0 };
-      this.#buffers.set(table, buffer);
+      this.#buffers.set(destination, buffer);
     }
     buffer.lines.push(line);
     buffer.bytes += line.length;
-    this.staged.set(table, (this.staged.get(table) ?? 0) + 1);
-    if (buffer.bytes >= CHUNK_BYTES) this.#send(table);
+    if (buffer.bytes >= CHUNK_BYTES) this.#send(destination);
+    return this.#busy();
+  }
+
+  #busy(): boolean {
     return this.#queued >= MAX_QUEUED || this.#failed !== undefined;
   }
 
-  /** COPY names the loaded columns, so the generated ones are left to Postgres. */
-  #target(table: Staged): string {
-    if (table === 'raw') return `${stageTable('raw')} (path, json)`;
-    if (table === 'refused') return `${stageTable('refused')} (target_table, path, json, reason)`;
+  /** The COPY target of a destination, with the columns it loads. */
+  #copyTarget(destination: Destination): string {
+    if (destination === 'raw') return `${stageTable('raw')} (path, json)`;
+    if (destination === 'refused') return `${stageTable('refused')} (target_table, path, json, reason)`;
+    if (destination === 'gone') return `${GONE_TABLE} (table_name, record_key, occurrence)`;
+    const [kind, table] = destination.split(':') as ['direct' | 'stage', TableName];
     const spec = TABLE_SPECS[table];
-    const columns = [...(spec.partColumn ? ['part'] : []), ...spec.columns.map((c) => c.name)];
-    return `${stageTable(table)} (${columns.join(', ')})`;
+    if (kind === 'stage') {
+      return `${stageTable(table)} (${[...stagedColumns(spec), 'record_key', 'row_hash', 'occurrence'].join(', ')})`;
+    }
+    const columns = [
+      'account_id',
+      'record_key',
+      'occurrence',
+      'row_hash',
+      ...ownColumns(spec),
+      'first_seen_run_id',
+    ];
+    return `${(this.#target?.target ?? targetTable)(spec)} (${columns.join(', ')})`;
   }
 
-  #send(table: Staged): void {
-    const buffer = this.#buffers.get(table);
+  #send(destination: Destination): void {
+    const buffer = this.#buffers.get(destination);
     if (!buffer || buffer.lines.length === 0) return;
     const chunk = buffer.lines.join('');
     buffer.lines = [];
@@ -122,10 +337,12 @@ export class Stager {
     this.#queued += 1;
     this.#queue = this.#queue
       .then(() =>
-        this.#failed === undefined ? copyChunk(this.#client, this.#target(table), chunk) : undefined,
+        this.#failed === undefined
+          ? copyChunk(this.#client, this.#copyTarget(destination), chunk)
+          : undefined,
       )
       .catch((error) => {
-        this.#failed ??= error;
+        this.#failed ??= refusedValue(error, destination.split(':').at(-1)!);
       })
       .finally(() => {
         this.#queued -= 1;
@@ -140,21 +357,60 @@ export class Stager {
 
   /** Sends every buffered row and waits for all COPYs to finish. */
   async flush(): Promise<void> {
-    for (const table of this.#buffers.keys()) this.#send(table as Staged);
+    for (const destination of this.#buffers.keys()) this.#send(destination);
     await this.#queue;
     if (this.#failed !== undefined) throw this.#failed;
   }
+
+  /**
+   * Ends an archive's pass: a conversation that only messages named is added as a record of its own
+   * (dm_messages.conversation_id refers to it, migration 0014), the keys of stored current records
+   * the export did not hold are sent for the tables it holds, and every buffer is flushed.
+   */
+  async finish(present: ReadonlyMap<TableName, ReadonlySet<string>>): Promise<void> {
+    const conversations = TABLE_SPECS.dm_conversations;
+    for (const id of this.#messageConversations) {
+      if (this.#conversations.has(id)) continue;
+      const [part, conversation] = id.split('\0') as [string, string];
+      if (this.add(conversations, part, { conversation })) await this.drain();
+    }
+    for (const [table, state] of this.#tables) {
+      if (!present.has(table)) continue;
+      let gone = 0;
+      state.index.forEachUnseen((keyHex, occurrence) => {
+        gone += 1;
+        this.#push('gone', `${table}\t${keyHex}\t${occurrence}\n`);
+      });
+      state.intake.gone = gone;
+      await this.drain();
+    }
+    await this.flush();
+  }
 }
 
-/** What one archive's events left in the staging tables. */
+/**
+ * Whether ISO-8601 UTC time `a` (as the parsers write times: `YYYY-MM-DDTHH:MM:SS[.fff]Z`) is
+ * earlier than `b`: by the text up to the seconds, then by the fraction.
+ */
+export function isEarlier(a: string, b: string): boolean {
+  const whole = a.slice(0, 19);
+  const other = b.slice(0, 19);
+  if (whole !== other) return whole < other;
+  return fraction(a) < fraction(b);
+}
+
+const fraction = (time: string): number =>
+  time.charCodeAt(19) === 46 ? Number(`0${time.slice(19, -1)}`) : 0;
+
+/** What one archive's events left: records read and the parts (sub-kinds) it contained. */
 export interface StagedArchive {
-  /** Records staged. */
+  /** Records read. */
   records: number;
   /** Per table, the parts (sub-kinds) that the archive contained, even when empty. */
   present: Map<TableName, Set<string>>;
 }
 
-/** Stages every event of an archive; warnings go to `warnings`. */
+/** Runs every event of an archive through the stager; warnings go to `warnings`. */
 export async function stageEvents(
   stager: Stager,
   events: AsyncIterable<ParseEvent>,
@@ -185,7 +441,6 @@ export async function stageEvents(
         break;
     }
   }
-  await stager.flush();
-  await stager.stageImpliedConversations();
+  await stager.finish(present);
   return { records, present };
 }

@@ -35,6 +35,12 @@ export interface TableSpec {
    * keys in one export are told apart by their occurrence number.
    */
   readonly key: readonly string[];
+  /**
+   * The same key as the record's fields, for hashing it in Node (record-hash.ts): per entry, the
+   * fields of which the first non-null counts; a table without a key has the constant `constantKey`.
+   */
+  readonly keyFields: readonly (readonly string[])[];
+  readonly constantKey: string | undefined;
   /** Columns stored but not compared: a new value alone is not a change (e.g. signed, expiring URLs). */
   readonly volatile: readonly string[];
   /**
@@ -73,6 +79,8 @@ function specOf(def: TableDef): TableSpec {
     columns,
     // A table without a key holds one record per account (the profile): a constant key.
     key: def.key.length === 0 ? [`'${def.table}'`] : def.key.map(keyExpression),
+    keyFields: def.key.map((entry) => (typeof entry === 'string' ? [entry] : entry)),
+    constantKey: def.key.length === 0 ? def.table : undefined,
     volatile: Object.entries(def.columns)
       .filter(([, c]) => c.volatile)
       .map(([name]) => name),
@@ -97,9 +105,10 @@ export const DATA_SCHEMAS: readonly TableSpec['schema'][] = ['tiktok', 'tiktok_p
 export const stageTable = (table: TableName | 'raw' | 'refused') => `pg_temp.stage_${table}`;
 
 /**
- * An exact, immutable hash of text expressions: each value is length-prefixed (so no separator can
- * be forged by the data) and null is told apart from the empty string. Immutable, so Postgres can
- * compute it in a generated column while COPY loads the staging table.
+ * The record key and row hash in SQL: an exact hash of text expressions, each value length-prefixed
+ * (so no separator can be forged by the data) and null told apart from the empty string. The import
+ * computes the same hashes in Node (record-hash.ts; a test holds the two equal); this form is for SQL
+ * that derives them from stored text.
  */
 export function hashExpression(expressions: readonly string[]): string {
   const fields = expressions.map((e) => `coalesce(length(${e})::text || ':' || ${e}, '-')`);
@@ -112,18 +121,28 @@ export function comparedColumns(spec: TableSpec): string[] {
 }
 
 /**
- * The staging table of a spec: every field as text (COPY's cheapest input), plus the record key and
- * row hash computed by Postgres as rows arrive, and the occurrence number (fixed up after loading
- * for the rare keys that appear more than once).
+ * The staging table of a spec: what the merge has to look at (records new in a way only Postgres can
+ * settle, changed, or back after a removal; see stage.ts), every field as text (COPY's cheapest
+ * input), with the record key and row hash computed in Node (record-hash.ts) and the occurrence
+ * number, null where it is left to the merge (a key this export may repeat).
  */
 export function stageDdl(spec: TableSpec): string {
-  const own = [...(spec.partColumn ? ['part'] : []), ...spec.columns.map((c) => c.name)];
-  const key = hashExpression([...(spec.partColumn ? ['part'] : []), ...spec.key]);
-  const row = hashExpression(comparedColumns(spec));
   return `create temp table stage_${spec.table} (
-    ${own.map((c) => `${c} text`).join(', ')},
-    record_key uuid generated always as (${key}) stored,
-    row_hash uuid generated always as (${row}) stored,
-    occurrence integer not null default 1
+    ${stagedColumns(spec)
+      .map((c) => `${c} text`)
+      .join(', ')},
+    record_key uuid not null,
+    row_hash uuid not null,
+    occurrence integer
   ) on commit drop`;
+}
+
+/** The text columns of a staged row, in COPY order: the part (if any), then the spec's columns. */
+export function stagedColumns(spec: TableSpec): string[] {
+  return [...(spec.partColumn ? ['part'] : []), ...spec.columns.map((c) => c.name)];
+}
+
+/** The stored columns of the same fields: the table's part column for `part`. */
+export function ownColumns(spec: TableSpec): string[] {
+  return [...(spec.partColumn ? [spec.partColumn] : []), ...spec.columns.map((c) => c.name)];
 }

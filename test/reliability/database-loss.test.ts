@@ -7,7 +7,13 @@ import { main } from '../../src/cli.js';
 import { connectTo } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { generateUser, writeExport } from '../../src/synthetic/index.js';
-import { type ChildExit, newestRun, startImport, untilRunAt } from './support/cli-child.js';
+import {
+  type ChildExit,
+  importWithStaleHashes,
+  newestRun,
+  startImport,
+  untilRunAt,
+} from './support/cli-child.js';
 import { compileChild } from './support/crash-trials.js';
 import { startThrowawayServer, type ThrowawayServer } from './support/throwaway-server.js';
 
@@ -93,6 +99,7 @@ describe('a database that goes away during an import', () => {
   ] as const)(
     'killed during %s (%s): one sentence, and the next command of any kind closes the run',
     async (stage, how) => {
+      if (stage === 'merge') await importWithStaleHashes(server.adminUrl, zip, `loss-${stage}`, env());
       const child = startImport(zip, `loss-${stage}`, env());
       const runId = await untilRunAt(server.adminUrl, stage, child);
       const killedAt = performance.now();
@@ -123,13 +130,19 @@ describe('a database that goes away during an import', () => {
   );
 
   it('records the run failed itself when only its session is lost (pg_terminate_backend)', async () => {
+    await importWithStaleHashes(server.adminUrl, zip, 'loss-session', env());
     const child = startImport(zip, 'loss-session', env());
     const runId = await untilRunAt(server.adminUrl, 'merge', child);
     const admin = connectTo(server.adminUrl);
     try {
-      await admin.pool.query(
-        "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'tiktok-sync' and state = 'active' and pid <> pg_backend_pid()",
-      );
+      // The import's session is terminated while it runs a statement (between two, it is idle).
+      for (;;) {
+        const { rows } = await admin.pool.query<{ n: number }>(
+          "select count(*)::int as n from (select pg_terminate_backend(pid) as done from pg_stat_activity where application_name = 'tiktok-sync' and state = 'active' and pid <> pg_backend_pid()) t where done",
+        );
+        if (rows[0]!.n > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
     } finally {
       await admin.close();
     }

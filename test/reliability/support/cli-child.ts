@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import pg from 'pg';
+import { TABLE_SPECS, targetTable } from '../../../src/ingest/tables.js';
 import { childCommand, ROOT } from './crash-trials.js';
 
 export interface ChildExit {
@@ -88,5 +89,39 @@ export async function untilRunAt(url: string, stage: string, child: CliChild): P
     if (run?.status === 'running' && run.stage === stage) return run.run_id;
     if (ended) throw new Error(`The import ended before it reached stage ${stage}: ${JSON.stringify(run)}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
+ * Imports `zip` into `account`, then changes the row hash of every stored record (and the archive's
+ * recorded SHA-256, so it is not skipped as already imported), so that importing the same export
+ * again updates them all: a merge stage with a lot of work, to interrupt. (Records new to an account
+ * go to their tables while the archive is read; the merge has work only when stored records change.)
+ */
+export async function importWithStaleHashes(
+  url: string,
+  zip: string,
+  account: string,
+  env: { DATABASE_URL: string; TIKTOK_SYNC_DATA_DIR: string },
+): Promise<void> {
+  const exit = await startImport(zip, account, env).exited;
+  if (exit.code !== 0) throw new Error(`the first import of ${account} failed: ${exit.errors.join(' | ')}`);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(
+      `update tiktok_sync.archives set sha256 = sha256 || '\\x00'::bytea
+       where account_id = (select account_id from tiktok.accounts where name = $1)`,
+      [account],
+    );
+    for (const spec of Object.values(TABLE_SPECS)) {
+      await client.query(
+        `update ${targetTable(spec)} set row_hash = md5(random()::text)::uuid
+         where account_id = (select account_id from tiktok.accounts where name = $1)`,
+        [account],
+      );
+    }
+  } finally {
+    await client.end();
   }
 }
