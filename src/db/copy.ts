@@ -19,8 +19,12 @@ const ESCAPABLE = /[\\\n\r\t]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 const escapeChar = (char: string) => ESCAPES[char]!;
 
-/** Runs one `COPY <target> FROM STDIN` with an already encoded chunk of lines. */
-export async function copyChunk(client: pg.ClientBase, target: string, chunk: string): Promise<void> {
+/** Runs one `COPY <target> FROM STDIN` with an already encoded chunk of lines (text, or its UTF-8 bytes). */
+export async function copyChunk(
+  client: pg.ClientBase,
+  target: string,
+  chunk: string | Buffer,
+): Promise<void> {
   const stream = client.query(copyFrom(`copy ${target} from stdin`));
   const finished = once(stream, 'finish');
   stream.end(chunk);

@@ -199,6 +199,20 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
 }
 
 /**
+ * Analyzes a stored table that has never been: the first pass loads a first import with COPY and
+ * leaves statistics to autovacuum, and a merge or removal planned before it runs would take a table
+ * of a million rows for a tiny one (a nested loop scanning the staged rows once per stored row).
+ * Once analyzed, Postgres scales the statistics with the table's size, so this runs once per table.
+ */
+async function ensureStatistics(client: pg.ClientBase, target: string): Promise<void> {
+  const { rows } = await client.query<{ reltuples: number }>(
+    'select reltuples from pg_class where oid = $1::regclass',
+    [target],
+  );
+  if ((rows[0]?.reltuples ?? 0) < 0) await client.query(`analyze ${target}`);
+}
+
+/**
  * Merges one table's staged rows into its target (the stored table, or a shadow copy of it that
  * reprocess replays archives into): restores, updates and inserts; removals are {@link reconcileTable}'s.
  */
@@ -238,6 +252,7 @@ export async function mergeTable(
   }
   let emptied = 0;
   if (intake.staged > 0) {
+    await ensureStatistics(client, target);
     if (intake.unnumbered > 0) await client.query(sql.number, [context.accountId]);
     // Temporary tables have no statistics until analyzed; without them the planner picks nested loops.
     await client.query(sql.analyze);
@@ -283,6 +298,7 @@ export async function reconcileTable(
   if (parts.length === 0) return 0;
   const removedAt = context.exportedAt ?? new Date();
   const sql = mergeStatements(spec, target);
+  await ensureStatistics(client, target);
   const oldest = [...intake.oldest];
   const params = [
     context.accountId,

@@ -86,7 +86,5 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
 
 /** A digest as the 32 hex digits Postgres reads as a uuid. */
 export function digestHex(digest: string): string {
-  let out = '';
-  for (let i = 0; i < 16; i++) out += HEX[digest.charCodeAt(i)];
-  return out;
+  return Buffer.from(digest, 'latin1').toString('hex');
 }

@@ -32,7 +32,7 @@ import {
  * transaction's connection, so parsing and loading overlap (the database works in its own process).
  */
 
-/** Bytes of encoded rows buffered per destination before they are sent as one COPY. */
+/** Bytes of encoded rows buffered per destination (about) before they are sent as one COPY. */
 const CHUNK_BYTES = 1 << 20;
 /** COPY chunks allowed in flight before the parser waits (backpressure). */
 const MAX_QUEUED = 2;
@@ -88,8 +88,10 @@ type Destination = string;
 
 export class Stager {
   readonly #client: pg.ClientBase;
-  readonly #buffers = new Map<Destination, { lines: string[]; bytes: number }>();
+  readonly #buffers = new Map<Destination, { bytes: Buffer; used: number }>();
   #queue: Promise<void> = Promise.resolve();
+  /** The chunks sent and not yet loaded, oldest first (they load one after another). */
+  readonly #inFlight: Promise<void>[] = [];
   #queued = 0;
   #failed: unknown;
   #tables = new Map<TableName, TableState>();
@@ -291,15 +293,22 @@ export class Stager {
     );
   }
 
+  /**
+   * Appends an encoded line to its destination's buffer, as UTF-8 bytes: the lines waiting for their
+   * COPY are held outside the V8 heap, where they cost no garbage collection.
+   */
   #push(destination: Destination, line: string): boolean {
     let buffer = this.#buffers.get(destination);
+    // A UTF-16 unit is at most 3 bytes of UTF-8: a line that might not fit goes after a flush.
+    if (buffer && buffer.used + line.length * 3 > buffer.bytes.length) {
+      this.#send(destination);
+      buffer = undefined;
+    }
     if (!buffer) {
-      buffer = { lines: [], bytes: 0 };
+      buffer = { bytes: Buffer.allocUnsafe(Math.max(CHUNK_BYTES, line.length * 3)), used: 0 };
       this.#buffers.set(destination, buffer);
     }
-    buffer.lines.push(line);
-    buffer.bytes += line.length;
-    if (buffer.bytes >= CHUNK_BYTES) this.#send(destination);
+    buffer.used += buffer.bytes.write(line, buffer.used);
     return this.#busy();
   }
 
@@ -330,12 +339,11 @@ export class Stager {
 
   #send(destination: Destination): void {
     const buffer = this.#buffers.get(destination);
-    if (!buffer || buffer.lines.length === 0) return;
-    const chunk = buffer.lines.join('');
-    buffer.lines = [];
-    buffer.bytes = 0;
+    if (!buffer || buffer.used === 0) return;
+    const chunk = buffer.bytes.subarray(0, buffer.used);
+    this.#buffers.delete(destination);
     this.#queued += 1;
-    this.#queue = this.#queue
+    const sent = this.#queue
       .then(() =>
         this.#failed === undefined
           ? copyChunk(this.#client, this.#copyTarget(destination), chunk)
@@ -346,12 +354,15 @@ export class Stager {
       })
       .finally(() => {
         this.#queued -= 1;
+        this.#inFlight.shift();
       });
+    this.#inFlight.push(sent);
+    this.#queue = sent;
   }
 
-  /** Waits until the COPY queue is short again; rethrows a failed COPY. */
+  /** Waits until the COPY queue is short again (its oldest chunk is loaded); rethrows a failed COPY. */
   async drain(): Promise<void> {
-    while (this.#queued >= MAX_QUEUED) await this.#queue;
+    while (this.#queued >= MAX_QUEUED) await this.#inFlight[0];
     if (this.#failed !== undefined) throw this.#failed;
   }
 
@@ -374,17 +385,19 @@ export class Stager {
       const [part, conversation] = id.split('\0') as [string, string];
       if (this.add(conversations, part, { conversation })) await this.drain();
     }
+    let gone = 0;
     for (const [table, state] of this.#tables) {
       if (!present.has(table)) continue;
-      let gone = 0;
       state.index.forEachUnseen((keyHex, occurrence) => {
-        gone += 1;
+        state.intake.gone += 1;
         this.#push('gone', `${table}\t${keyHex}\t${occurrence}\n`);
       });
-      state.intake.gone = gone;
+      gone += state.intake.gone;
       await this.drain();
     }
     await this.flush();
+    // Without statistics the planner takes the table for tiny and scans it once per stored row.
+    if (gone > 0) await this.#client.query(`analyze ${GONE_TABLE}`);
   }
 }
 
