@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import yauzl from 'yauzl';
+import { ZipFile } from 'yazl';
 import { DAY } from '../src/synthetic/clock.js';
 import {
   type ExportStats,
@@ -14,7 +17,7 @@ import {
 } from '../src/synthetic/index.js';
 import { deriveKey, Rand, streamId } from '../src/synthetic/prng.js';
 import { addRemoved, totalOf } from '../src/synthetic/sequence.js';
-import type { GenerateRequest } from './protocol.js';
+import type { GenerateRequest, RezipRequest } from './protocol.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const OUT_DIR = path.join(HERE, 'out');
@@ -38,6 +41,8 @@ export interface ArchiveMeta {
   stats: ExportStats;
   /** For a delta export: records added and removed relative to the first export. */
   change?: { added: number; removed: number };
+  /** For a re-zipped archive: the archive whose members it holds, and how much later its member times are. */
+  rezip?: { from: string; laterByS: number };
   generatedMs: number;
 }
 
@@ -47,6 +52,15 @@ export function archivePath(records: number, seed: number, delta: boolean): stri
 }
 
 export const metaPath = (zipPath: string) => zipPath.replace(/\.zip$/, '.json');
+
+/** Where the re-zipped copy of an archive lives (see {@link rezipArchive}). */
+export const rezipPath = (zipPath: string) => zipPath.replace(/\.zip$/, '-rezip.zip');
+
+/** Accounts of the concurrency phase: one synthetic user each, told apart by their seeds. */
+export const ACCOUNTS = 8;
+
+/** The seed of each account of the concurrency phase: the run's seed, then the next ones. */
+export const accountSeeds = (seed: number): number[] => Array.from({ length: ACCOUNTS }, (_, i) => seed + i);
 
 /**
  * Identifies the generator's code, so an archive is reused only while the code that wrote it is
@@ -130,6 +144,79 @@ export async function generateArchive(request: GenerateRequest): Promise<Archive
     // `added` counts new conversations too; they are rows of dm_conversations.
     meta.change = { added, removed };
   }
+  await writeFile(metaPath(zipPath), `${JSON.stringify(meta, null, 2)}\n`);
+  return meta;
+}
+
+/**
+ * How much later the re-zipped archive's member times are than the original's. The benchmark's
+ * archives are not named `TikTok_Data_<unix seconds>.zip`, so the import dates them by their newest
+ * member time (src/ingest/export-order.ts): later makes the copy the newer export. The delta export is
+ * made at least 864 s after the first one (`evolve` over at least 0.01 day, see {@link deltaUser}),
+ * so it stays the newest of the three. A multiple of 2 s, the resolution of zip (DOS) times.
+ */
+export const REZIP_LATER_S = 60;
+
+function openZip(zipPath: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) =>
+    yauzl.open(zipPath, { lazyEntries: true, autoClose: false }, (error, zip) =>
+      error ? reject(error) : resolve(zip),
+    ),
+  );
+}
+
+/** Every entry of the zip's central directory, in order. */
+function zipEntries(zip: yauzl.ZipFile): Promise<yauzl.Entry[]> {
+  const entries: yauzl.Entry[] = [];
+  return new Promise((resolve, reject) => {
+    zip.on('entry', (entry: yauzl.Entry) => {
+      entries.push(entry);
+      zip.readEntry();
+    });
+    zip.on('end', () => resolve(entries));
+    zip.on('error', reject);
+    zip.readEntry();
+  });
+}
+
+/**
+ * The same export in a different archive: the same members with the same bytes, re-zipped in the
+ * reverse member order with member times {@link REZIP_LATER_S} later, so its SHA-256 differs (the
+ * import's "same archive already imported" skip cannot apply) and the import judges it the newer
+ * export. Streams member by member: each is inflated from the original while it is deflated into
+ * the copy. Written under a temporary name first, then its metadata, like {@link generateArchive}.
+ */
+export async function rezipArchive(request: RezipRequest): Promise<ArchiveMeta> {
+  const { sourceZip, zipPath } = request;
+  const started = performance.now();
+  const source = JSON.parse(await readFile(metaPath(sourceZip), 'utf8')) as ArchiveMeta;
+  const zip = await openZip(sourceZip);
+  const partial = `${zipPath}.partial`;
+  try {
+    const entries = await zipEntries(zip);
+    const out = new ZipFile();
+    for (const entry of entries.reverse()) {
+      const mtime = new Date(entry.getLastModDate().getTime() + REZIP_LATER_S * 1000);
+      if (entry.fileName.endsWith('/')) {
+        out.addEmptyDirectory(entry.fileName, { mtime, forceDosTimestamp: true });
+        continue;
+      }
+      const options = { mtime, forceDosTimestamp: true, mode: 0o100644, size: entry.uncompressedSize };
+      out.addReadStreamLazy(entry.fileName, options, (cb) => zip.openReadStream(entry, cb));
+    }
+    out.end();
+    await pipeline(out.outputStream, createWriteStream(partial));
+  } finally {
+    zip.close();
+  }
+  await rename(partial, zipPath);
+  const meta: ArchiveMeta = {
+    ...source,
+    fingerprint: generatorFingerprint(),
+    stats: { ...source.stats, bytes: (await stat(zipPath)).size },
+    rezip: { from: path.basename(sourceZip), laterByS: REZIP_LATER_S },
+    generatedMs: performance.now() - started,
+  };
   await writeFile(metaPath(zipPath), `${JSON.stringify(meta, null, 2)}\n`);
   return meta;
 }

@@ -12,7 +12,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
 import yauzl from 'yauzl';
 
-type Row = Record<string, string | null>;
+export type Row = Record<string, string | null>;
 type NaiveDatabase = Record<string, Row>;
 
 const DDL = `
@@ -45,7 +45,7 @@ const DDL = `
 export const BATCH_ROWS = 1000;
 const ACCOUNT = '1';
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 const obj = (value: unknown): Json => (value && typeof value === 'object' ? (value as Json) : {});
 const list = (value: unknown): Json[] => (Array.isArray(value) ? (value as Json[]) : []);
@@ -53,7 +53,7 @@ const str = (value: unknown): string | null => (value === undefined || value ===
 const videoId = (link: unknown): string | null => /\/video\/(\d+)/.exec(String(link ?? ''))?.[1] ?? null;
 
 /** Reads the first `.json` member of the zip into one Buffer, as a user with yauzl would. */
-async function readJsonMember(zipPath: string): Promise<Buffer> {
+export async function readJsonMember(zipPath: string): Promise<Buffer> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
     yauzl.open(zipPath, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file))),
   );
@@ -82,7 +82,7 @@ async function readJsonMember(zipPath: string): Promise<Buffer> {
 }
 
 /** Rows per naive table, from the parsed 2025 document. */
-function* sections(doc: Json): Generator<[table: string, rows: Row[]]> {
+export function* sections(doc: Json): Generator<[table: string, rows: Row[]]> {
   const activity = obj(doc['Your Activity']);
   const section = (name: string, key: string) => list(obj(activity[name])[key]);
   const rows = (items: Json[], shape: (v: Json) => Row): Row[] =>

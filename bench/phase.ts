@@ -11,22 +11,27 @@ import { connectTo } from '../src/db/connect.js';
 import { DEFAULT_ARCHIVE_LIMITS, openArchive } from '../src/ingest/archive.js';
 import { importArchive } from '../src/ingest/import-archive.js';
 import { silentLogger } from '../src/logger.js';
-import { generateArchive } from './archives.js';
+import { accountsDatabase, importAccounts } from './accounts.js';
+import { generateArchive, rezipArchive } from './archives.js';
 import { loadCopyFiles, readManifest, writeCopyFiles } from './copy-baseline.js';
 import { backendCpuMs, type Measurement, startMeasurement } from './measure.js';
 import { createNaiveTables, naiveImport } from './naive-import.js';
+import { createOwner, naiveSameSchemaImport } from './naive-same-schema.js';
 import { writeSourceMaps } from './profile.js';
 import {
+  type AccountsRequest,
   BENCH_APPLICATION,
   type CopyRequest,
   type CopySetupRequest,
   type GenerateRequest,
   type ImportRequest,
   type NaiveRequest,
+  type NaiveSameRequest,
   type ParseRequest,
   type PhaseOutcome,
   type PhaseRequest,
   RESULT_MARKER,
+  type RezipRequest,
 } from './protocol.js';
 
 interface Done {
@@ -39,6 +44,12 @@ interface Done {
 async function generate(request: GenerateRequest): Promise<Done> {
   const stop = startMeasurement();
   const meta = await generateArchive(request);
+  return { records: meta.stats.records, measurement: stop(), details: { meta } };
+}
+
+async function rezip(request: RezipRequest): Promise<Done> {
+  const stop = startMeasurement();
+  const meta = await rezipArchive(request);
   return { records: meta.stats.records, measurement: stop(), details: { meta } };
 }
 
@@ -91,12 +102,18 @@ async function runImport(request: ImportRequest): Promise<Done> {
   const database = connectTo(request.databaseUrl, BENCH_APPLICATION);
   try {
     const stop = startMeasurement();
+    // As `tiktok-sync import` runs it: every archive the benchmark imports is new to the database.
     const result = await importArchive(
       { database, logger: silentLogger(), limits: DEFAULT_ARCHIVE_LIMITS },
-      // force: measure the full merge; the CLI skips the archive it imported last by its SHA-256.
-      { accountName: 'bench', zipPath: request.zipPath, force: true },
+      { accountName: 'bench', zipPath: request.zipPath },
     );
     const measurement = stop();
+    if (result.skipped) throw new Error('The import skipped the archive as the one it imported last.');
+    if (result.older) {
+      throw new Error(
+        `The import judged the archive (exported ${result.exportedAt.toISOString()}, from ${result.exportedAtSource}) older than an export stored already, so it only filled history.`,
+      );
+    }
     const pgCpuMs = await backendCpuMs(database.pool, request.databaseUrl);
     if (request.sourceMapsFile) await writeSourceMaps(request.sourceMapsFile);
     const totals = { inserted: 0, updated: 0, unchanged: 0, removed: 0, restored: 0 };
@@ -110,6 +127,8 @@ async function runImport(request: ImportRequest): Promise<Done> {
       details: {
         runId: result.runId,
         newArchive: result.newArchive,
+        exportedAt: result.exportedAt,
+        exportedAtSource: result.exportedAtSource,
         stageTimings: result.stageTimings,
         totals,
         counts: result.counts,
@@ -144,10 +163,50 @@ async function naive(request: NaiveRequest): Promise<Done> {
   }
 }
 
+async function naiveSame(request: NaiveSameRequest): Promise<Done> {
+  const pool = new pg.Pool({
+    connectionString: request.databaseUrl,
+    application_name: BENCH_APPLICATION,
+    max: 2,
+  });
+  try {
+    const owner = await createOwner(pool, request.zipPath);
+    const stop = startMeasurement();
+    try {
+      const sent = await naiveSameSchemaImport(pool, request.zipPath, owner);
+      const measurement = stop();
+      const pgCpuMs = await backendCpuMs(pool, request.databaseUrl);
+      const records = Object.values(sent).reduce((a, n) => a + n, 0);
+      return { records, measurement, pgCpuMs, details: { sent } };
+    } catch (error) {
+      throw Object.assign(error as Error, { measurement: stop() });
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+async function accounts(request: AccountsRequest): Promise<Done> {
+  const database = accountsDatabase(request.databaseUrl, request.zipPaths.length);
+  try {
+    const stop = startMeasurement();
+    const imports = await importAccounts(database, request.zipPaths, request.concurrent);
+    const measurement = stop();
+    const pgCpuMs = await backendCpuMs(database.pool, request.databaseUrl);
+    const records = imports.reduce((a, i) => a + i.records, 0);
+    const perAccount = imports.map((i) => ({ ...i, wallMs: Math.round(i.wallMs) }));
+    return { records, measurement, pgCpuMs, details: { poolMax: database.pool.options.max, perAccount } };
+  } finally {
+    await database.close();
+  }
+}
+
 function run(request: PhaseRequest): Promise<Done> {
   switch (request.phase) {
     case 'generate':
       return generate(request);
+    case 'rezip':
+      return rezip(request);
     case 'parse':
       return parse(request);
     case 'copy-setup':
@@ -158,6 +217,10 @@ function run(request: PhaseRequest): Promise<Done> {
       return runImport(request);
     case 'naive':
       return naive(request);
+    case 'naive-same':
+      return naiveSame(request);
+    case 'accounts':
+      return accounts(request);
   }
 }
 

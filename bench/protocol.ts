@@ -8,7 +8,16 @@ export const RESULT_MARKER = 'BENCH_RESULT ';
 /** application_name of the phase children's connections, so the orchestrator can wait for them to go. */
 export const BENCH_APPLICATION = 'tiktok-sync-bench';
 
-export type ChildPhase = 'generate' | 'parse' | 'copy-setup' | 'copy' | 'import' | 'naive';
+export type ChildPhase =
+  | 'generate'
+  | 'rezip'
+  | 'parse'
+  | 'copy-setup'
+  | 'copy'
+  | 'import'
+  | 'naive'
+  | 'naive-same'
+  | 'accounts';
 
 export interface GenerateRequest {
   phase: 'generate';
@@ -17,6 +26,13 @@ export interface GenerateRequest {
   seed: number;
   /** A next export of the same user: ~1 % new records and ~0.5 % of the old ones removed. */
   delta: boolean;
+  zipPath: string;
+}
+
+export interface RezipRequest {
+  phase: 'rezip';
+  /** A generated archive, with its metadata next to it. */
+  sourceZip: string;
   zipPath: string;
 }
 
@@ -56,13 +72,31 @@ export interface NaiveRequest {
   databaseUrl: string;
 }
 
+export interface NaiveSameRequest {
+  phase: 'naive-same';
+  zipPath: string;
+  databaseUrl: string;
+}
+
+export interface AccountsRequest {
+  phase: 'accounts';
+  /** One export per account, imported as accounts `bench-1`, `bench-2`… */
+  zipPaths: string[];
+  databaseUrl: string;
+  /** All at once (`Promise.all`, as the daemon runs `sync.concurrency` accounts), else one after another. */
+  concurrent: boolean;
+}
+
 export type PhaseRequest =
   | GenerateRequest
+  | RezipRequest
   | ParseRequest
   | CopySetupRequest
   | CopyRequest
   | ImportRequest
-  | NaiveRequest;
+  | NaiveRequest
+  | NaiveSameRequest
+  | AccountsRequest;
 
 /** What a child measured. Times in milliseconds, memory in MiB. */
 export interface PhaseOutcome {

@@ -1,7 +1,10 @@
 /** The shape of one benchmark run's results, as printed and as written to bench/out/last.json. */
 
 export interface PhaseRow {
-  /** parse, copy, import, reimport, delta, naive, scale 1×…, huge import, huge naive. */
+  /**
+   * parse, copy, import, reimport, delta, naive, naive-same-schema, accounts sequential, accounts
+   * concurrent, scale 1×…, huge import, huge naive.
+   */
   phase: string;
   /** Records in the archive (or rows loaded, for copy). */
   records: number;
@@ -28,6 +31,8 @@ export interface PhaseRow {
 }
 
 export interface TargetCheck {
+  /** The number of the target the check belongs to (several checks may make one target). */
+  id: string;
   name: string;
   /** null when a phase it needs did not run. */
   holds: boolean | null;

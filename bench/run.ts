@@ -9,12 +9,16 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DATA_SCHEMAS } from '../src/ingest/tables.js';
 import {
+  ACCOUNTS,
   ARCHIVE_DIR,
   type ArchiveMeta,
+  accountSeeds,
   archivePath,
   generatorFingerprint,
   OUT_DIR,
+  REZIP_LATER_S,
   reusableMeta,
+  rezipPath,
 } from './archives.js';
 import { type ChildRun, failureReason, killRunningChild, runChild } from './child.js';
 import { adminUrl, BenchDatabases, serverInfo, tupleWrites, vacuumAnalyze } from './databases.js';
@@ -23,20 +27,32 @@ import type { PhaseOutcome, PhaseRequest } from './protocol.js';
 import { checkTargets, fmtInt, fmtRate, formatResults } from './report.js';
 import type { BenchResults, Machine, PhaseRow } from './results.js';
 
-const PHASES = ['parse', 'copy', 'import', 'reimport', 'delta', 'naive', 'scaling', 'huge'] as const;
+const PHASES = [
+  'parse',
+  'copy',
+  'import',
+  'reimport',
+  'delta',
+  'naive',
+  'naive-same',
+  'accounts',
+  'scaling',
+  'huge',
+] as const;
 type Phase = (typeof PHASES)[number];
 const DEFAULT_PHASES: readonly Phase[] = PHASES.filter((p) => p !== 'huge');
 
 const USAGE = `Usage: npm run bench -- [options]
 
-  --records N       records in the main export (default 1000000)
+  --records N       records in the main export (default 1000000); the accounts phase imports 8
+                    exports of N/8 records each
   --scale-base N    size of the scaling run's 1× point; it also runs 4× and 16× (default 250000)
   --seed N          seed of the synthetic user (default 42)
   --only a,b        phases to run, of ${PHASES.join(', ')} (default: all but huge)
   --huge            also import an export whose JSON is over 1 GB, and try the naive importer on it
   --huge-records N  records in that export (default 8000000, ~1.15 GB of JSON)
   --timeout S       kill a phase after S seconds (default 600)
-  --naive-heap MB   V8 heap limit of the naive importer (default 4096)
+  --naive-heap MB   V8 heap limit of the naive importers, naive and naive-same (default 4096)
   --repeat N        measure every phase N times, each on a fresh database, and keep the best (default 1)
   --node-flags=F    extra node flags for the import children, e.g. --node-flags=--max-old-space-size=192
                     (several: --node-flags="--a --b")
@@ -45,6 +61,11 @@ const USAGE = `Usage: npm run bench -- [options]
   --profile         also import once under --cpu-prof and summarize where the time goes
   --keep            keep the benchmark databases (their names are printed)
   --check           exit with code 1 when a target does not hold
+
+Phases: parse and copy (the ceilings); import; reimport (a re-zipped copy of the same export, so a
+new archive with unchanged content); delta (the same user's next export); naive and naive-same (shown
+as naive-same-schema: the naive reading written into our own tables); accounts (8 users imported into
+one database one after another, then all at once); scaling (1×, 4×, 16× of --scale-base); huge.
 `;
 
 interface Options {
@@ -256,36 +277,63 @@ async function main(): Promise<number> {
   await mkdir(ARCHIVE_DIR, { recursive: true });
   const fingerprint = generatorFingerprint();
   const archives: BenchResults['archives'] = {};
-  const archive = async (
-    label: string,
-    records: number,
-    delta = false,
-  ): Promise<ArchiveMeta & { zipPath: string }> => {
-    const zipPath = archivePath(records, options.seed, delta);
-    let meta = reusableMeta(zipPath, fingerprint);
-    const reused = meta !== undefined;
-    if (!meta) {
-      log(
-        `generating ${label} export (${fmtInt(records)} records${delta ? ', delta' : ''}) → ${path.relative(process.cwd(), zipPath)}`,
-      );
-      const run = await child({ phase: 'generate', records, seed: options.seed, delta, zipPath });
-      if (!run.outcome?.ok) throw new Error(`Generating ${zipPath} failed: ${failureReason(run)}`);
-      meta = run.outcome.details.meta as ArchiveMeta;
-    }
+  type Zip = ArchiveMeta & { zipPath: string; reused: boolean };
+  /** The archive at `zipPath` from the cache, else made by the child `request` (generate or rezip). */
+  const cached = async (label: string, zipPath: string, request: PhaseRequest): Promise<Zip> => {
+    const meta = reusableMeta(zipPath, fingerprint);
+    if (meta) return { ...meta, zipPath, reused: true };
+    log(`generating ${label} → ${path.relative(process.cwd(), zipPath)}`);
+    const run = await child(request);
+    if (!run.outcome?.ok) throw new Error(`Generating ${zipPath} failed: ${failureReason(run)}`);
+    return { ...(run.outcome.details.meta as ArchiveMeta), zipPath, reused: false };
+  };
+  /** Lists archives under one label in the results (several: their sums). */
+  const register = (label: string, zips: Zip[]) => {
     archives[label] = {
-      records: meta.stats.records,
-      zipMb: meta.stats.bytes / 1024 ** 2,
-      jsonMb: meta.stats.uncompressedBytes / 1024 ** 2,
-      reused,
+      records: zips.reduce((a, z) => a + z.stats.records, 0),
+      zipMb: zips.reduce((a, z) => a + z.stats.bytes, 0) / 1024 ** 2,
+      jsonMb: zips.reduce((a, z) => a + z.stats.uncompressedBytes, 0) / 1024 ** 2,
+      reused: zips.every((z) => z.reused),
     };
-    return { ...meta, zipPath };
+  };
+  /** A synthetic export of `records` records of the user of `seed` (the next export, for a delta). */
+  const generated = (label: string, records: number, seed: number, delta: boolean) => {
+    const zipPath = archivePath(records, seed, delta);
+    const what = `${label} export (${fmtInt(records)} records, seed ${seed}${delta ? ', delta' : ''})`;
+    return cached(what, zipPath, { phase: 'generate', records, seed, delta, zipPath });
+  };
+  const archive = async (label: string, records: number, delta = false): Promise<Zip> => {
+    const zip = await generated(label, records, options.seed, delta);
+    register(label, [zip]);
+    return zip;
   };
 
-  const needsMain = (['parse', 'copy', 'import', 'reimport', 'delta', 'naive'] as Phase[]).some(want);
+  const needsMain = (['parse', 'copy', 'import', 'reimport', 'delta', 'naive', 'naive-same'] as Phase[]).some(
+    want,
+  );
   const main = needsMain ? await archive('main', options.records) : undefined;
+  // The reimport's archive: the main export's members in a new archive (archives.ts, rezipArchive).
+  let rezip: Zip | undefined;
+  if (main && want('reimport')) {
+    const zipPath = rezipPath(main.zipPath);
+    rezip = await cached(`the main export re-zipped, member times ${REZIP_LATER_S} s later`, zipPath, {
+      phase: 'rezip',
+      sourceZip: main.zipPath,
+      zipPath,
+    });
+    register('re-zipped', [rezip]);
+  }
   const delta = want('delta') ? await archive('delta', options.records, true) : undefined;
+  // One user per account, each 1/8 of the main export's size.
+  const accountZips: Zip[] = [];
+  if (want('accounts')) {
+    const each = Math.max(1, Math.floor(options.records / ACCOUNTS));
+    for (const seed of accountSeeds(options.seed))
+      accountZips.push(await generated('account', each, seed, false));
+    register(`accounts ${ACCOUNTS}×`, accountZips);
+  }
   const scaleSizes = [1, 4, 16].map((m) => ({ label: `scale ${m}×`, records: options.scaleBase * m }));
-  const scaleArchives = new Map<number, ArchiveMeta & { zipPath: string }>();
+  const scaleArchives = new Map<number, Zip>();
   if (want('scaling')) {
     for (const s of scaleSizes) {
       if (s.records === options.records && main) scaleArchives.set(s.records, main);
@@ -295,6 +343,8 @@ async function main(): Promise<number> {
   const huge = want('huge') ? await archive('huge', options.hugeRecords) : undefined;
 
   const importChild = (request: PhaseRequest) => child(request, options.importFlags);
+  const naiveChild = (request: PhaseRequest) =>
+    child(request, [`--max-old-space-size=${options.naiveHeapMb}`]);
 
   /** One measurement of every selected phase, each on a fresh database. */
   const measureOnce = async (): Promise<PhaseRow[]> => {
@@ -327,7 +377,7 @@ async function main(): Promise<number> {
 
     if (main && (want('import') || want('reimport') || want('delta'))) {
       const url = await databases.create('import');
-      const importOnce = async (phase: string, zip: ArchiveMeta & { zipPath: string }) => {
+      const importOnce = async (phase: string, zip: Zip) => {
         const before = await tupleWrites(url, DATA_SCHEMAS);
         const run = await importChild({ phase: 'import', zipPath: zip.zipPath, databaseUrl: url });
         const row = rowOf(phase, run, zip.stats.records, (await tupleWrites(url, DATA_SCHEMAS)) - before);
@@ -338,7 +388,10 @@ async function main(): Promise<number> {
         const first = await importOnce('import', main);
         if (first.ok) {
           first.details.vacuumMs = Math.round(await vacuumAnalyze(url));
-          if (want('reimport')) await importOnce('reimport', main);
+          if (rezip) {
+            const row = await importOnce('reimport', rezip);
+            row.details.archive = path.basename(rezip.zipPath);
+          }
           if (delta) {
             const row = await importOnce('delta', delta);
             row.details.change = delta.change;
@@ -356,12 +409,38 @@ async function main(): Promise<number> {
       const url = await databases.create('naive', { migrate: false });
       try {
         const before = await tupleWrites(url, ['naive']);
-        const run = await child({ phase: 'naive', zipPath: main.zipPath, databaseUrl: url }, [
-          `--max-old-space-size=${options.naiveHeapMb}`,
-        ]);
+        const run = await naiveChild({ phase: 'naive', zipPath: main.zipPath, databaseUrl: url });
         rows.push(rowOf('naive', run, main.stats.records, (await tupleWrites(url, ['naive'])) - before));
       } finally {
         if (!options.keep) await databases.drop(url);
+      }
+    }
+
+    if (main && want('naive-same')) {
+      const url = await databases.create('naive_same');
+      try {
+        const before = await tupleWrites(url, DATA_SCHEMAS);
+        const run = await naiveChild({ phase: 'naive-same', zipPath: main.zipPath, databaseUrl: url });
+        const writes = (await tupleWrites(url, DATA_SCHEMAS)) - before;
+        rows.push(rowOf('naive-same-schema', run, main.stats.records, writes));
+      } finally {
+        if (!options.keep) await databases.drop(url);
+      }
+    }
+
+    if (accountZips.length > 0) {
+      const zipPaths = accountZips.map((z) => z.zipPath);
+      const records = accountZips.reduce((a, z) => a + z.stats.records, 0);
+      for (const concurrent of [false, true]) {
+        const label = `accounts ${concurrent ? 'concurrent' : 'sequential'}`;
+        const url = await databases.create(label);
+        try {
+          const before = await tupleWrites(url, DATA_SCHEMAS);
+          const run = await importChild({ phase: 'accounts', zipPaths, databaseUrl: url, concurrent });
+          rows.push(rowOf(label, run, records, (await tupleWrites(url, DATA_SCHEMAS)) - before));
+        } finally {
+          if (!options.keep) await databases.drop(url);
+        }
       }
     }
 
@@ -398,9 +477,7 @@ async function main(): Promise<number> {
       }
       const naiveUrl = await databases.create('huge_naive', { migrate: false });
       try {
-        const run = await child({ phase: 'naive', zipPath: huge.zipPath, databaseUrl: naiveUrl }, [
-          `--max-old-space-size=${options.naiveHeapMb}`,
-        ]);
+        const run = await naiveChild({ phase: 'naive', zipPath: huge.zipPath, databaseUrl: naiveUrl });
         const writes = run.outcome?.ok ? await tupleWrites(naiveUrl, ['naive']) : null;
         rows.push(rowOf('huge naive', run, huge.stats.records, writes));
       } finally {
@@ -452,6 +529,7 @@ async function main(): Promise<number> {
       seed: options.seed,
       phases: [...options.phases],
       hugeRecords: options.phases.has('huge') ? options.hugeRecords : undefined,
+      accounts: options.phases.has('accounts') ? ACCOUNTS : undefined,
       naiveHeapMb: options.naiveHeapMb,
       repeat: options.repeat,
       importNodeFlags: options.importFlags,
