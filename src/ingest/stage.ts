@@ -81,14 +81,36 @@ interface TableState {
   /** Repeats of stored keys: key → occurrences seen so far (only once past the first). */
   readonly repeats: Map<string, number>;
   readonly timeField: string | undefined;
+  readonly directDestination: Destination;
+  readonly stageDestination: Destination;
   readonly intake: TableIntake;
 }
 
+/** Where encoded lines go: `direct:<table>`, `stage:<table>`, `raw`, `refused` or `gone`. */
 type Destination = string;
+
+interface ChunkBuffer {
+  readonly bytes: Buffer;
+  used: number;
+}
+
+const TAB = 9;
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/** Writes a digest (record-hash.ts) as 32 hex digits, which Postgres reads as a uuid. */
+function writeHex(bytes: Buffer, at: number, digest: string): number {
+  let i = at;
+  for (let c = 0; c < 16; c++) {
+    const byte = digest.charCodeAt(c);
+    bytes[i++] = HEX_DIGITS[byte >> 4]!;
+    bytes[i++] = HEX_DIGITS[byte & 15]!;
+  }
+  return i;
+}
 
 export class Stager {
   readonly #client: pg.ClientBase;
-  readonly #buffers = new Map<Destination, { bytes: Buffer; used: number }>();
+  readonly #buffers = new Map<Destination, ChunkBuffer>();
   #queue: Promise<void> = Promise.resolve();
   /** The chunks sent and not yet loaded, oldest first (they load one after another). */
   readonly #inFlight: Promise<void>[] = [];
@@ -143,6 +165,8 @@ export class Stager {
           filter: new KeyFilter(),
           repeats: new Map(),
           timeField: spec.columns.find((c) => c.name === spec.timeColumn)?.field,
+          directDestination: `direct:${spec.table}`,
+          stageDestination: `stage:${spec.table}`,
           intake: {
             records: 0,
             direct: 0,
@@ -249,10 +273,23 @@ export class Stager {
   ): boolean {
     state.intake.direct += 1;
     const own = this.#own(state.spec, part, values);
-    return this.#push(
-      `direct:${state.spec.table}`,
-      `${this.#prefix}${digestHex(key)}\t${occurrence}\t${digestHex(hash)}\t${own}${this.#suffix}`,
-    );
+    const prefix = this.#prefix;
+    const suffix = this.#suffix;
+    // account \t key \t occurrence \t hash \t own fields \t run \n
+    const chunk = this.#room(state.directDestination, prefix.length + own.length * 3 + suffix.length + 80);
+    const bytes = chunk.bytes;
+    let at = chunk.used;
+    at += bytes.write(prefix, at, 'latin1');
+    at = writeHex(bytes, at, key);
+    bytes[at++] = TAB;
+    at += bytes.write(String(occurrence), at, 'latin1');
+    bytes[at++] = TAB;
+    at = writeHex(bytes, at, hash);
+    bytes[at++] = TAB;
+    at += bytes.write(own, at);
+    at += bytes.write(suffix, at, 'latin1');
+    chunk.used = at;
+    return this.#afterWrite(state.directDestination, chunk);
   }
 
   #stage(
@@ -267,7 +304,7 @@ export class Stager {
     if (occurrence === null) state.intake.unnumbered += 1;
     const own = this.#own(state.spec, part, values);
     return this.#push(
-      `stage:${state.spec.table}`,
+      state.stageDestination,
       `${own}\t${digestHex(key)}\t${digestHex(hash)}\t${occurrence ?? '\\N'}\n`,
     );
   }
@@ -294,22 +331,33 @@ export class Stager {
   }
 
   /**
-   * Appends an encoded line to its destination's buffer, as UTF-8 bytes: the lines waiting for their
-   * COPY are held outside the V8 heap, where they cost no garbage collection.
+   * A destination's buffer with room for `bytes` more: lines are written into it as UTF-8, so the
+   * lines waiting for their COPY are held outside the V8 heap, where they cost no garbage collection.
    */
-  #push(destination: Destination, line: string): boolean {
+  #room(destination: Destination, bytes: number): ChunkBuffer {
     let buffer = this.#buffers.get(destination);
-    // A UTF-16 unit is at most 3 bytes of UTF-8: a line that might not fit goes after a flush.
-    if (buffer && buffer.used + line.length * 3 > buffer.bytes.length) {
+    if (buffer && buffer.used + bytes > buffer.bytes.length) {
       this.#send(destination);
       buffer = undefined;
     }
     if (!buffer) {
-      buffer = { bytes: Buffer.allocUnsafe(Math.max(CHUNK_BYTES, line.length * 3)), used: 0 };
+      buffer = { bytes: Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes)), used: 0 };
       this.#buffers.set(destination, buffer);
     }
-    buffer.used += buffer.bytes.write(line, buffer.used);
+    return buffer;
+  }
+
+  /** Sends a buffer that is full enough; says whether the caller should {@link drain}. */
+  #afterWrite(destination: Destination, buffer: ChunkBuffer): boolean {
+    if (buffer.used >= CHUNK_BYTES) this.#send(destination);
     return this.#busy();
+  }
+
+  /** Appends an encoded line (a UTF-16 unit is at most 3 bytes of UTF-8). */
+  #push(destination: Destination, line: string): boolean {
+    const buffer = this.#room(destination, line.length * 3);
+    buffer.used += buffer.bytes.write(line, buffer.used);
+    return this.#afterWrite(destination, buffer);
   }
 
   #busy(): boolean {

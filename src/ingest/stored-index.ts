@@ -35,8 +35,13 @@ export class StoredIndex {
     this.#flags[i] = removed ? REMOVED : 0;
   }
 
-  #grow(): void {
-    const capacity = Math.max(1024, this.#occurrences.length * 2);
+  /** Room for `records` more (the count the loader was told), else twice the room. */
+  reserve(records: number): void {
+    if (this.#size + records > this.#occurrences.length) this.#grow(this.#size + records);
+  }
+
+  #grow(wanted = Math.max(1024, this.#occurrences.length * 2)): void {
+    const capacity = wanted;
     const keys = new Uint32Array(capacity * 4);
     keys.set(this.#keys);
     this.#keys = keys;
@@ -51,13 +56,9 @@ export class StoredIndex {
     this.#flags = flags;
   }
 
-  /** Builds the hash slots (open addressing, load ≤ 0.5); the arrays are trimmed to size. */
+  /** Builds the hash slots (open addressing, load ≤ 0.5). */
   seal(): void {
     const n = this.#size;
-    this.#keys = this.#keys.slice(0, n * 4);
-    this.#hashes = this.#hashes.slice(0, n * 4);
-    this.#occurrences = this.#occurrences.slice(0, n);
-    this.#flags = this.#flags.slice(0, n);
     let slots = 1;
     while (slots < n * 2) slots *= 2;
     this.#slots = new Int32Array(slots).fill(-1);
@@ -155,6 +156,17 @@ export async function loadStoredIndexes(
 ): Promise<StoredIndex[]> {
   if (!/^\d+$/.test(accountId)) throw new Error(`not an account id: ${accountId}`);
   const indexes = tables.map(() => new StoredIndex());
+  // The counts first (index-only scans), so each index is allocated once at its size.
+  const { rows } = await client.query<{ i: number; n: string }>(
+    tables
+      .map((table, i) => `select ${i} as i, count(*) as n from ${table} where account_id = ${accountId}`)
+      .join(' union all '),
+  );
+  if (rows.every((row) => row.n === '0')) {
+    for (const index of indexes) index.seal();
+    return indexes;
+  }
+  for (const row of rows) indexes[row.i]!.reserve(Number(row.n));
   const select = tables
     .map(
       (table, i) =>
