@@ -34,6 +34,8 @@ import {
 
 /** Bytes of encoded rows buffered per destination (about) before they are sent as one COPY. */
 const CHUNK_BYTES = 1 << 20;
+/** The first buffer of a destination; most tables of an export never fill it. */
+const FIRST_BUFFER_BYTES = 1 << 16;
 /** COPY chunks allowed in flight before the parser waits (backpressure). */
 const MAX_QUEUED = 2;
 
@@ -337,11 +339,19 @@ export class Stager {
   #room(destination: Destination, bytes: number): ChunkBuffer {
     let buffer = this.#buffers.get(destination);
     if (buffer && buffer.used + bytes > buffer.bytes.length) {
+      if (buffer.bytes.length < CHUNK_BYTES) {
+        // Small tables keep small buffers: they start at 64 KiB and grow to the chunk size.
+        const grown = Buffer.allocUnsafe(Math.max(buffer.bytes.length * 4, buffer.used + bytes));
+        buffer.bytes.copy(grown, 0, 0, buffer.used);
+        buffer = { bytes: grown, used: buffer.used };
+        this.#buffers.set(destination, buffer);
+        return buffer;
+      }
       this.#send(destination);
       buffer = undefined;
     }
     if (!buffer) {
-      buffer = { bytes: Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes)), used: 0 };
+      buffer = { bytes: Buffer.allocUnsafe(Math.max(FIRST_BUFFER_BYTES, bytes)), used: 0 };
       this.#buffers.set(destination, buffer);
     }
     return buffer;
@@ -454,9 +464,11 @@ export class Stager {
  * earlier than `b`: by the text up to the seconds, then by the fraction.
  */
 export function isEarlier(a: string, b: string): boolean {
-  const whole = a.slice(0, 19);
-  const other = b.slice(0, 19);
-  if (whole !== other) return whole < other;
+  for (let i = 0; i < 19; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return x < y;
+  }
   return fraction(a) < fraction(b);
 }
 
