@@ -9,13 +9,15 @@
  * its size follows the export: 2.5 to 5 bytes a new record. Written here rather than taken from a
  * package: the keys are hashes already, and what is left is setting and testing bits.
  */
+import { digestWord } from './record-hash.js';
+
 export class KeyFilter {
   readonly #filters: Filter[] = [];
 
   /** Adds a key; returns whether it may have been added before. */
   add(digest: string): boolean {
-    const h1 = word(digest, 4);
-    const h2 = word(digest, 8) | 1;
+    const h1 = digestWord(digest, 4);
+    const h2 = digestWord(digest, 8) | 1;
     let maybe = false;
     for (const filter of this.#filters) {
       if (filter.has(h1, h2)) {
@@ -68,10 +70,3 @@ class Filter {
     this.count++;
   }
 }
-
-const word = (digest: string, at: number): number =>
-  (digest.charCodeAt(at) |
-    (digest.charCodeAt(at + 1) << 8) |
-    (digest.charCodeAt(at + 2) << 16) |
-    (digest.charCodeAt(at + 3) << 24)) >>>
-  0;

@@ -82,7 +82,13 @@ export class RowHasher {
   }
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Four latin1 characters of a digest (from `at`) as one little-endian 32-bit word. */
+export const digestWord = (digest: string, at: number): number =>
+  (digest.charCodeAt(at) |
+    (digest.charCodeAt(at + 1) << 8) |
+    (digest.charCodeAt(at + 2) << 16) |
+    (digest.charCodeAt(at + 3) << 24)) >>>
+  0;
 
 /** A digest as the 32 hex digits Postgres reads as a uuid. */
 export function digestHex(digest: string): string {

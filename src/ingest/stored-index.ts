@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { digestWord } from './record-hash.js';
 
 /**
  * The stored records of one account in one table, as the import compares them: per record its key
@@ -73,7 +74,7 @@ export class StoredIndex {
   /** The entry of (key, occurrence), or -1. */
   find(key: string, occurrence: number): number {
     if (this.#size === 0) return -1;
-    const k0 = word(key, 0);
+    const k0 = digestWord(key, 0);
     let s = slotOf(k0, occurrence) & this.#mask;
     for (;;) {
       const i = this.#slots[s]!;
@@ -82,9 +83,9 @@ export class StoredIndex {
       if (
         this.#keys[base] === k0 &&
         this.#occurrences[i] === occurrence &&
-        this.#keys[base + 1] === word(key, 4) &&
-        this.#keys[base + 2] === word(key, 8) &&
-        this.#keys[base + 3] === word(key, 12)
+        this.#keys[base + 1] === digestWord(key, 4) &&
+        this.#keys[base + 2] === digestWord(key, 8) &&
+        this.#keys[base + 3] === digestWord(key, 12)
       ) {
         return i;
       }
@@ -96,10 +97,10 @@ export class StoredIndex {
   sameHash(entry: number, hash: string): boolean {
     const base = entry * 4;
     return (
-      this.#hashes[base] === word(hash, 0) &&
-      this.#hashes[base + 1] === word(hash, 4) &&
-      this.#hashes[base + 2] === word(hash, 8) &&
-      this.#hashes[base + 3] === word(hash, 12)
+      this.#hashes[base] === digestWord(hash, 0) &&
+      this.#hashes[base + 1] === digestWord(hash, 4) &&
+      this.#hashes[base + 2] === digestWord(hash, 8) &&
+      this.#hashes[base + 3] === digestWord(hash, 12)
     );
   }
 
@@ -132,14 +133,6 @@ export class StoredIndex {
 const REMOVED = 1;
 const SEEN = 2;
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** Four latin1 characters of a digest as one little-endian 32-bit word. */
-const word = (digest: string, at: number): number =>
-  (digest.charCodeAt(at) |
-    (digest.charCodeAt(at + 1) << 8) |
-    (digest.charCodeAt(at + 2) << 16) |
-    (digest.charCodeAt(at + 3) << 24)) >>>
-  0;
 
 /** MD5 words are uniform already: mixing in the occurrence keeps repeats of a key in separate slots. */
 const slotOf = (k0: number, occurrence: number): number => (k0 ^ Math.imul(occurrence - 1, 0x9e3779b1)) >>> 0;
