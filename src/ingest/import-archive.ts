@@ -210,12 +210,15 @@ export async function importArchive(context: ImportContext, options: ImportOptio
     // Under the account lock: a killed process's transaction has ended by now, so its run is free.
     await closeAbandonedRuns(client, { accountId, runId }, log);
     await stager.createTables();
-    await stager.begin({ accountId, runId });
 
-    // parse: every member through the parsers, compared with the stored records (stage.ts).
+    // parse: the account's stored keys, then every member through the parsers, compared with them
+    // (stage.ts).
     let staged: StagedArchive;
     try {
-      staged = await stages.run('parse', () => stageEvents(stager, archive.events(), warnings));
+      staged = await stages.run('parse', async () => {
+        await stager.begin({ accountId, runId });
+        return stageEvents(stager, archive.events(), warnings);
+      });
     } finally {
       await archive.close();
     }
