@@ -38,7 +38,7 @@ export interface MergeContext {
 
 /** What the removal guard (removal-guard.ts) needs of one table's merge, beyond its counts. */
 export interface MergeFacts {
-  /** Staged records of the parts this export is the newest of: the table's current records after it. */
+  /** Records the export holds of the parts it is the newest of: the table's current records after it. */
   current: number;
   /** Records inserted as current (not as already removed, see {@link MergeContext.settled}). */
   insertedCurrent: number;
