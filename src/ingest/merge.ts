@@ -419,7 +419,7 @@ export function refusedValue(error: unknown, table: string): unknown {
   }
   return new ArchiveError(
     'archive_rejected_value',
-    `Postgres refused a value of the export while merging \`${table}\` (${(error as Error).message}; SQLSTATE ${code}); nothing of the archive was stored. The export looks damaged: download it again.`,
+    `Postgres refused a value of the export while storing it in \`${table}\` (${(error as Error).message}; SQLSTATE ${code}); nothing of the archive was stored. The export looks damaged: download it again.`,
     { cause: error, details: { table, sqlstate: code } },
   );
 }

@@ -96,6 +96,16 @@ interface ChunkBuffer {
   used: number;
 }
 
+/** The table a destination's rows are for, as an error names it. */
+const tableOf = (destination: Destination): string =>
+  destination === 'raw'
+    ? 'raw_sections'
+    : destination === 'refused'
+      ? 'refused_records'
+      : destination === 'gone'
+        ? 'stage_gone'
+        : destination.slice(destination.indexOf(':') + 1);
+
 const TAB = 9;
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 
@@ -408,7 +418,7 @@ export class Stager {
           : undefined,
       )
       .catch((error) => {
-        this.#failed ??= refusedValue(error, destination.split(':').at(-1)!);
+        this.#failed ??= refusedValue(error, tableOf(destination));
       })
       .finally(() => {
         this.#queued -= 1;
