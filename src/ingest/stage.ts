@@ -1,6 +1,7 @@
 import type pg from 'pg';
-import { copyChunk, copyField } from '../db/copy.js';
+import { copyField } from '../db/copy.js';
 import type { ParseEvent, TableName, WarningEvent } from '../parsers/records.js';
+import { CopyChunks } from './copy-chunks.js';
 import { KeyFilter } from './key-filter.js';
 import { refusedValue } from './merge.js';
 import { digestHex, RowHasher } from './record-hash.js';
@@ -28,16 +29,9 @@ import {
  *   key-filter.ts): COPY into the table's staging table, for the merge (merge.ts);
  * - a stored current record the export did not hold: its key, into `stage_gone` for the reconcile.
  *
- * Rows are encoded into per-destination buffers; a full buffer is sent as one COPY on the
- * transaction's connection, so parsing and loading overlap (the database works in its own process).
+ * Rows are encoded into per-destination buffers (copy-chunks.ts); a full buffer is sent as one COPY
+ * on the transaction's connection, so parsing and loading overlap.
  */
-
-/** Bytes of encoded rows buffered per destination (about) before they are sent as one COPY. */
-const CHUNK_BYTES = 1 << 20;
-/** The first buffer of a destination; most tables of an export never fill it. */
-const FIRST_BUFFER_BYTES = 1 << 16;
-/** COPY chunks allowed in flight before the parser waits (backpressure). */
-const MAX_QUEUED = 2;
 
 /** Keys of the stored records the export no longer holds, per table, for the reconcile. */
 export const GONE_TABLE = 'pg_temp.stage_gone';
@@ -91,11 +85,6 @@ interface TableState {
 /** Where encoded lines go: `direct:<table>`, `stage:<table>`, `raw`, `refused` or `gone`. */
 type Destination = string;
 
-interface ChunkBuffer {
-  readonly bytes: Buffer;
-  used: number;
-}
-
 /** The table a destination's rows are for, as an error names it. */
 const tableOf = (destination: Destination): string =>
   destination === 'raw'
@@ -122,12 +111,7 @@ function writeHex(bytes: Buffer, at: number, digest: string): number {
 
 export class Stager {
   readonly #client: pg.ClientBase;
-  readonly #buffers = new Map<Destination, ChunkBuffer>();
-  #queue: Promise<void> = Promise.resolve();
-  /** The chunks sent and not yet loaded, oldest first (they load one after another). */
-  readonly #inFlight: Promise<void>[] = [];
-  #queued = 0;
-  #failed: unknown;
+  readonly #copies: CopyChunks<Destination>;
   #tables = new Map<TableName, TableState>();
   #target: StageTarget | undefined;
   #prefix = '';
@@ -141,6 +125,10 @@ export class Stager {
 
   constructor(client: pg.ClientBase) {
     this.#client = client;
+    this.#copies = new CopyChunks(client, {
+      target: (destination) => this.#copyTarget(destination),
+      failure: (error, destination) => refusedValue(error, tableOf(destination)),
+    });
   }
 
   /** Creates the staging tables; they disappear at the end of the transaction. */
@@ -261,7 +249,7 @@ export class Stager {
     const entry = occurrence === 1 ? first : index.find(key, occurrence);
     if (entry === -1) return this.#direct(state, part, values, key, hash, occurrence);
     index.markSeen(entry);
-    if (!index.removed(entry) && index.sameHash(entry, hash)) return this.#busy();
+    if (!index.removed(entry) && index.sameHash(entry, hash)) return this.#copies.busy();
     return this.#stage(state, part, values, key, hash, occurrence);
   }
 
@@ -288,7 +276,10 @@ export class Stager {
     const prefix = this.#prefix;
     const suffix = this.#suffix;
     // account \t key \t occurrence \t hash \t own fields \t run \n
-    const chunk = this.#room(state.directDestination, prefix.length + own.length * 3 + suffix.length + 80);
+    const chunk = this.#copies.room(
+      state.directDestination,
+      prefix.length + own.length * 3 + suffix.length + 80,
+    );
     const bytes = chunk.bytes;
     let at = chunk.used;
     at += bytes.write(prefix, at, 'latin1');
@@ -301,7 +292,7 @@ export class Stager {
     at += bytes.write(own, at);
     at += bytes.write(suffix, at, 'latin1');
     chunk.used = at;
-    return this.#afterWrite(state.directDestination, chunk);
+    return this.#copies.written(state.directDestination, chunk);
   }
 
   #stage(
@@ -315,7 +306,7 @@ export class Stager {
     state.intake.staged += 1;
     if (occurrence === null) state.intake.unnumbered += 1;
     const own = this.#own(state.spec, part, values);
-    return this.#push(
+    return this.#copies.push(
       state.stageDestination,
       `${own}\t${digestHex(key)}\t${digestHex(hash)}\t${occurrence ?? '\\N'}\n`,
     );
@@ -331,57 +322,15 @@ export class Stager {
 
   addRaw(path: string, json: string): boolean {
     this.staged.set('raw', (this.staged.get('raw') ?? 0) + 1);
-    return this.#push('raw', `${copyField(path)}\t${copyField(json)}\n`);
+    return this.#copies.push('raw', `${copyField(path)}\t${copyField(json)}\n`);
   }
 
   addRefused(table: string, path: string, json: string, reason: string): boolean {
     this.staged.set('refused', (this.staged.get('refused') ?? 0) + 1);
-    return this.#push(
+    return this.#copies.push(
       'refused',
       `${copyField(table)}\t${copyField(path)}\t${copyField(json)}\t${copyField(reason)}\n`,
     );
-  }
-
-  /**
-   * A destination's buffer with room for `bytes` more: lines are written into it as UTF-8, so the
-   * lines waiting for their COPY are held outside the V8 heap, where they cost no garbage collection.
-   */
-  #room(destination: Destination, bytes: number): ChunkBuffer {
-    let buffer = this.#buffers.get(destination);
-    if (buffer && buffer.used + bytes > buffer.bytes.length) {
-      if (buffer.bytes.length < CHUNK_BYTES) {
-        // Small tables keep small buffers: they start at 64 KiB and grow to the chunk size.
-        const grown = Buffer.allocUnsafe(Math.max(buffer.bytes.length * 4, buffer.used + bytes));
-        buffer.bytes.copy(grown, 0, 0, buffer.used);
-        buffer = { bytes: grown, used: buffer.used };
-        this.#buffers.set(destination, buffer);
-        return buffer;
-      }
-      this.#send(destination);
-      buffer = undefined;
-    }
-    if (!buffer) {
-      buffer = { bytes: Buffer.allocUnsafe(Math.max(FIRST_BUFFER_BYTES, bytes)), used: 0 };
-      this.#buffers.set(destination, buffer);
-    }
-    return buffer;
-  }
-
-  /** Sends a buffer that is full enough; says whether the caller should {@link drain}. */
-  #afterWrite(destination: Destination, buffer: ChunkBuffer): boolean {
-    if (buffer.used >= CHUNK_BYTES) this.#send(destination);
-    return this.#busy();
-  }
-
-  /** Appends an encoded line (a UTF-16 unit is at most 3 bytes of UTF-8). */
-  #push(destination: Destination, line: string): boolean {
-    const buffer = this.#room(destination, line.length * 3);
-    buffer.used += buffer.bytes.write(line, buffer.used);
-    return this.#afterWrite(destination, buffer);
-  }
-
-  #busy(): boolean {
-    return this.#queued >= MAX_QUEUED || this.#failed !== undefined;
   }
 
   /** The COPY target of a destination, with the columns it loads. */
@@ -405,40 +354,14 @@ export class Stager {
     return `${(this.#target?.target ?? targetTable)(spec)} (${columns.join(', ')})`;
   }
 
-  #send(destination: Destination): void {
-    const buffer = this.#buffers.get(destination);
-    if (!buffer || buffer.used === 0) return;
-    const chunk = buffer.bytes.subarray(0, buffer.used);
-    this.#buffers.delete(destination);
-    this.#queued += 1;
-    const sent = this.#queue
-      .then(() =>
-        this.#failed === undefined
-          ? copyChunk(this.#client, this.#copyTarget(destination), chunk)
-          : undefined,
-      )
-      .catch((error) => {
-        this.#failed ??= refusedValue(error, tableOf(destination));
-      })
-      .finally(() => {
-        this.#queued -= 1;
-        this.#inFlight.shift();
-      });
-    this.#inFlight.push(sent);
-    this.#queue = sent;
-  }
-
-  /** Waits until the COPY queue is short again (its oldest chunk is loaded); rethrows a failed COPY. */
-  async drain(): Promise<void> {
-    while (this.#queued >= MAX_QUEUED) await this.#inFlight[0];
-    if (this.#failed !== undefined) throw this.#failed;
+  /** Waits until the COPY queue is short again; rethrows a failed COPY. */
+  drain(): Promise<void> {
+    return this.#copies.drain();
   }
 
   /** Sends every buffered row and waits for all COPYs to finish. */
-  async flush(): Promise<void> {
-    for (const destination of this.#buffers.keys()) this.#send(destination);
-    await this.#queue;
-    if (this.#failed !== undefined) throw this.#failed;
+  flush(): Promise<void> {
+    return this.#copies.flush();
   }
 
   /**
@@ -458,7 +381,7 @@ export class Stager {
       if (!present.has(table)) continue;
       state.index.forEachUnseen((keyHex, occurrence) => {
         state.intake.gone += 1;
-        this.#push('gone', `${table}\t${keyHex}\t${occurrence}\n`);
+        this.#copies.push('gone', `${table}\t${keyHex}\t${occurrence}\n`);
       });
       gone += state.intake.gone;
       await this.drain();
