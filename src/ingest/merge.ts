@@ -96,11 +96,13 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
   const storedPart = part ? `t.${part}` : "''";
   const time = spec.timeColumn;
   const stagedPart = part ? 'k.part' : "''";
-  // A record only an older export held: withdrawn or aged out as judged against the oldest record
-  // the part still holds, i.e. the newer export's (as its own removal would have judged it). Those
-  // horizons ($5 parts, $6 times) are read once per table ({@link settledHorizons}), not per row.
-  const settledReason = (recordTime: string, recordPart: string) =>
-    time
+  // Why a record is removed: withdrawn, or aged out of TikTok's retention, as judged against the
+  // oldest record its part holds ($5 parts, $6 times). For a removal, the oldest of this export (from
+  // the first pass); for a record only an older export held, the oldest the part still holds, i.e.
+  // the newer export's (as its own removal would have judged it), read once per table
+  // ({@link settledHorizons}). Null for a table without a time, or a record without one.
+  const removalReason = (recordTime: string | undefined, recordPart: string) =>
+    recordTime
       ? `(select case
         when ${recordTime} >= h.oldest then 'withdrawn'
         when ${recordTime} < h.oldest then 'aged_out' end
@@ -134,7 +136,7 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
       : undefined,
     settleDirect: `
       update ${target} t set removed_at = $4, removed_run_id = $2,
-        removed_reason = ${settledReason(time ? `t.${time}` : '', storedPart)}
+        removed_reason = ${removalReason(time && `t.${time}`, storedPart)}
       where t.account_id = $1 and t.first_seen_run_id = $2 and t.removed_at is null
         and ${storedPart} = any($3::text[])`,
     restore: `
@@ -170,25 +172,17 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
         insert into ${target} (account_id, record_key, occurrence, row_hash, ${ownColumns.join(', ')}, first_seen_run_id, removed_at, removed_run_id, removed_reason)
         select $1, k.record_key, k.occurrence, k.row_hash, ${ownValues.join(', ')}, $2,
           case when ${settledNew} then $4::timestamptz end, case when ${settledNew} then $2::bigint end,
-          case when ${settledNew} then ${settledReason(time ? `k.${time}::timestamptz` : '', stagedPart)} end
+          case when ${settledNew} then ${removalReason(time && `k.${time}::timestamptz`, stagedPart)} end
         from ${stage} k
         where not exists (select 1 from ${target} t where ${match})
         returning removed_at is null as current
       )
       select count(*)::int as inserted, (count(*) filter (where current))::int as current from i`,
-    // A removal is dated by the export (\$3) and says why: a record younger than the oldest one its
-    // section (part) still holds ($5 parts, $6 times, from the first pass) was withdrawn; an older
-    // one aged out of TikTok's retention window.
+    // A removal is dated by the export ($3) and says why: a record younger than the oldest one its
+    // section (part) still holds was withdrawn; an older one aged out of TikTok's retention window.
     remove: `
       update ${target} t set removed_at = $3, removed_run_id = $2,
-        removed_reason = ${
-          time
-            ? `(select case
-          when t.${time} >= h.oldest then 'withdrawn'
-          when t.${time} < h.oldest then 'aged_out' end
-        from unnest($5::text[], $6::timestamptz[]) as h(part, oldest) where h.part = ${storedPart})`
-            : 'null'
-        }
+        removed_reason = ${removalReason(time && `t.${time}`, storedPart)}
       from ${GONE_TABLE} g
       where g.table_name = '${spec.table}' and t.account_id = $1 and t.removed_at is null
         and t.record_key = g.record_key and t.occurrence = g.occurrence

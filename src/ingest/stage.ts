@@ -4,7 +4,7 @@ import type { ParseEvent, TableName, WarningEvent } from '../parsers/records.js'
 import { CopyChunks } from './copy-chunks.js';
 import { KeyFilter } from './key-filter.js';
 import { refusedValue } from './merge.js';
-import { digestHex, RowHasher } from './record-hash.js';
+import { digestHex, RowHasher, writeDigestHex } from './record-hash.js';
 import { loadStoredIndexes, type StoredIndex } from './stored-index.js';
 import {
   ownColumns,
@@ -96,19 +96,6 @@ const tableOf = (destination: Destination): string =>
         : destination.slice(destination.indexOf(':') + 1);
 
 const TAB = 9;
-const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
-
-/** Writes a digest (record-hash.ts) as 32 hex digits, which Postgres reads as a uuid. */
-function writeHex(bytes: Buffer, at: number, digest: string): number {
-  let i = at;
-  for (let c = 0; c < 16; c++) {
-    const byte = digest.charCodeAt(c);
-    bytes[i++] = HEX_DIGITS[byte >> 4]!;
-    bytes[i++] = HEX_DIGITS[byte & 15]!;
-  }
-  return i;
-}
-
 export class Stager {
   readonly #client: pg.ClientBase;
   readonly #copies: CopyChunks<Destination>;
@@ -283,11 +270,11 @@ export class Stager {
     const bytes = chunk.bytes;
     let at = chunk.used;
     at += bytes.write(prefix, at, 'latin1');
-    at = writeHex(bytes, at, key);
+    at = writeDigestHex(bytes, at, key);
     bytes[at++] = TAB;
     at += bytes.write(String(occurrence), at, 'latin1');
     bytes[at++] = TAB;
-    at = writeHex(bytes, at, hash);
+    at = writeDigestHex(bytes, at, hash);
     bytes[at++] = TAB;
     at += bytes.write(own, at);
     at += bytes.write(suffix, at, 'latin1');
@@ -379,9 +366,9 @@ export class Stager {
     let gone = 0;
     for (const [table, state] of this.#tables) {
       if (!present.has(table)) continue;
-      state.index.forEachUnseen((keyHex, occurrence) => {
+      state.index.forEachUnseen((key, occurrence) => {
         state.intake.gone += 1;
-        this.#copies.push('gone', `${table}\t${keyHex}\t${occurrence}\n`);
+        this.#copies.push('gone', `${table}\t${digestHex(key)}\t${occurrence}\n`);
       });
       gone += state.intake.gone;
       await this.drain();

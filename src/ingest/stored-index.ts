@@ -116,23 +116,23 @@ export class StoredIndex {
     this.#flags[entry]! |= SEEN;
   }
 
-  /** Calls `fn` with the key (32 hex digits) and occurrence of every current record the export did not hold. */
-  forEachUnseen(fn: (keyHex: string, occurrence: number) => void): void {
+  /** Calls `fn` with the key (a digest, record-hash.ts) and occurrence of every current record not seen. */
+  forEachUnseen(fn: (key: string, occurrence: number) => void): void {
     for (let i = 0; i < this.#size; i++) {
       if ((this.#flags[i]! & (SEEN | REMOVED)) !== 0) continue;
-      let hex = '';
+      // The words were read little-endian from the digest's bytes: byte k of word w is its (w*4+k)-th.
+      let key = '';
       for (let w = 0; w < 4; w++) {
         const v = this.#keys[i * 4 + w]!;
-        hex += HEX[v & 0xff]! + HEX[(v >>> 8) & 0xff]! + HEX[(v >>> 16) & 0xff]! + HEX[v >>> 24]!;
+        key += String.fromCharCode(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24);
       }
-      fn(hex, this.#occurrences[i]!);
+      fn(key, this.#occurrences[i]!);
     }
   }
 }
 
 const REMOVED = 1;
 const SEEN = 2;
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** MD5 words are uniform already: mixing in the occurrence keeps repeats of a key in separate slots. */
 const slotOf = (k0: number, occurrence: number): number => (k0 ^ Math.imul(occurrence - 1, 0x9e3779b1)) >>> 0;
