@@ -141,41 +141,38 @@ async function runImport(request: ImportRequest): Promise<Done> {
 }
 
 async function naive(request: NaiveRequest): Promise<Done> {
-  const pool = new pg.Pool({
-    connectionString: request.databaseUrl,
-    application_name: BENCH_APPLICATION,
-    max: 2,
-  });
-  try {
-    await createNaiveTables(pool);
-    const stop = startMeasurement();
-    try {
-      const sent = await naiveImport(pool, request.zipPath);
-      const measurement = stop();
-      const pgCpuMs = await backendCpuMs(pool, request.databaseUrl);
-      const records = Object.values(sent).reduce((a, n) => a + n, 0);
-      return { records, measurement, pgCpuMs, details: { sent } };
-    } catch (error) {
-      throw Object.assign(error as Error, { measurement: stop() });
-    }
-  } finally {
-    await pool.end();
-  }
+  return naivePhase(
+    request.databaseUrl,
+    (pool) => createNaiveTables(pool),
+    (pool) => naiveImport(pool, request.zipPath),
+  );
 }
 
 async function naiveSame(request: NaiveSameRequest): Promise<Done> {
-  const pool = new pg.Pool({
-    connectionString: request.databaseUrl,
-    application_name: BENCH_APPLICATION,
-    max: 2,
-  });
+  return naivePhase(
+    request.databaseUrl,
+    (pool) => createOwner(pool, request.zipPath),
+    (pool, owner) => naiveSameSchemaImport(pool, request.zipPath, owner),
+  );
+}
+
+/**
+ * A naive importer: `setup` untimed, then `run` measured; it returns the records it sent per table.
+ * A failure (a V8 limit, a crash) keeps its measurement.
+ */
+async function naivePhase<T>(
+  databaseUrl: string,
+  setup: (pool: pg.Pool) => Promise<T>,
+  run: (pool: pg.Pool, prepared: T) => Promise<Record<string, number>>,
+): Promise<Done> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, application_name: BENCH_APPLICATION, max: 2 });
   try {
-    const owner = await createOwner(pool, request.zipPath);
+    const prepared = await setup(pool);
     const stop = startMeasurement();
     try {
-      const sent = await naiveSameSchemaImport(pool, request.zipPath, owner);
+      const sent = await run(pool, prepared);
       const measurement = stop();
-      const pgCpuMs = await backendCpuMs(pool, request.databaseUrl);
+      const pgCpuMs = await backendCpuMs(pool, databaseUrl);
       const records = Object.values(sent).reduce((a, n) => a + n, 0);
       return { records, measurement, pgCpuMs, details: { sent } };
     } catch (error) {
