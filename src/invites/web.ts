@@ -159,14 +159,21 @@ export function createInvitePages(options: InvitePagesOptions): InvitePages {
     }
   };
 
-  async function invitePage(request: IncomingMessage, response: ServerResponse, token: string) {
+  /** The invite of a link that may be used now; else undefined, the page saying why already sent. */
+  async function usableInvite(request: IncomingMessage, response: ServerResponse, token: string) {
     const invite = await findInvite(db, token, clock.now());
     const refused = unusable(invite);
     if (refused) {
       log.info({ invite: invite?.inviteId, page: refused.kind }, 'invite link refused');
       send(request, response, refused);
-      return;
+      return undefined;
     }
+    return invite!;
+  }
+
+  async function invitePage(request: IncomingMessage, response: ServerResponse, token: string) {
+    const invite = await usableInvite(request, response, token);
+    if (!invite) return;
     send(
       request,
       response,
@@ -175,7 +182,7 @@ export function createInvitePages(options: InvitePagesOptions): InvitePages {
         scopes: options.tiktok.scopes,
         interval: options.interval,
         action: `${publicUrl}/connect/${token}`,
-        expiresAt: invite!.expiresAt,
+        expiresAt: invite.expiresAt,
       }),
     );
   }
@@ -188,18 +195,13 @@ export function createInvitePages(options: InvitePagesOptions): InvitePages {
       send(request, response, crossSitePage());
       return;
     }
-    const invite = await findInvite(db, token, clock.now());
-    const refused = unusable(invite);
-    if (refused) {
-      log.info({ invite: invite?.inviteId, page: refused.kind }, 'invite link refused');
-      send(request, response, refused);
-      return;
-    }
+    const invite = await usableInvite(request, response, token);
+    if (!invite) return;
     const state = newToken();
     const oauth = oauthClientFor({ ...options.app, redirectUri: server.redirectUri! }, clock);
     const authorization = oauth.createAuthorization({ scopes: options.tiktok.scopes, state: state.reveal() });
     await saveConsentStart(db, cipher, {
-      inviteId: invite!.inviteId,
+      inviteId: invite.inviteId,
       state,
       codeVerifier: authorization.codeVerifier,
       redirectUri: oauth.redirectUri,
@@ -208,7 +210,7 @@ export function createInvitePages(options: InvitePagesOptions): InvitePages {
       now: clock.now(),
       ttlMs,
     });
-    log.info({ invite: invite!.inviteId }, "invite consent started: sent to TikTok's consent page");
+    log.info({ invite: invite.inviteId }, "invite consent started: sent to TikTok's consent page");
     response.writeHead(303, headers({ location: authorization.url, 'content-length': '0' }));
     response.end();
   }

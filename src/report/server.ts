@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type pg from 'pg';
 import { coerceError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { send as sendAnswer, sendHealth } from '../server/http.js';
 import { type Listening, listen } from '../server/listen.js';
 import { isLoopback } from '../server/loopback.js';
 import { buildReport, type ReportOptions, readOnly } from './build.js';
@@ -57,17 +58,14 @@ export async function startReportServer(options: ReportServerOptions): Promise<L
       return;
     }
     if (url.pathname === '/healthz') {
-      try {
-        await readOnly(options.pool, (client) => client.query('select 1'));
-        send(response, 200, 'application/json', `${JSON.stringify({ ok: true })}\n`);
-      } catch (error) {
-        send(
-          response,
-          503,
-          'application/json',
-          `${JSON.stringify({ ok: false, error: coerceError(error).message })}\n`,
-        );
-      }
+      sendHealth(
+        response,
+        async () => {
+          await readOnly(options.pool, (client) => client.query('select 1'));
+          return { ok: true };
+        },
+        PAGE_HEADERS,
+      );
       return;
     }
     if (url.pathname !== '/') {
@@ -89,6 +87,9 @@ function hostName(header: string | undefined): string {
   return new URL(`http://${header}`).hostname.replace(/^\[(.*)\]$/, '$1');
 }
 
+/** What a page of private data answers with, beyond the shared answer's headers (server/http.ts). */
+const PAGE_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+
 function send(
   response: ServerResponse,
   status: number,
@@ -96,12 +97,5 @@ function send(
   body: string,
   headers: Record<string, string> = {},
 ): void {
-  response.writeHead(status, {
-    'content-type': type,
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    ...headers,
-  });
-  response.end(body);
+  sendAnswer(response, status, type, body, { ...PAGE_HEADERS, ...headers });
 }

@@ -73,19 +73,7 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
       return;
     }
     if (url.pathname === '/healthz') {
-      options
-        .health()
-        .then((health) =>
-          send(response, health.ok ? 200 : 503, 'application/json', `${JSON.stringify(health)}\n`),
-        )
-        .catch((error) =>
-          send(
-            response,
-            503,
-            'application/json',
-            `${JSON.stringify({ ok: false, error: coerceError(error).message })}\n`,
-          ),
-        );
+      sendHealth(response, options.health);
       return;
     }
     if (url.pathname === '/metrics') {
@@ -126,7 +114,35 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
   };
 }
 
-function send(response: ServerResponse, status: number, type: string, body: string): void {
-  response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+/** Answers with `body`, never cached; `headers` add to or override the defaults. */
+export function send(
+  response: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers });
   response.end(body);
+}
+
+/** Answers `/healthz`: 200 with the health when it is ok, else 503; a failing check is a 503 saying why. */
+export function sendHealth(
+  response: ServerResponse,
+  check: () => Promise<{ ok: boolean }>,
+  headers: Record<string, string> = {},
+): void {
+  check()
+    .then((health) =>
+      send(response, health.ok ? 200 : 503, 'application/json', `${JSON.stringify(health)}\n`, headers),
+    )
+    .catch((error) =>
+      send(
+        response,
+        503,
+        'application/json',
+        `${JSON.stringify({ ok: false, error: coerceError(error).message })}\n`,
+        headers,
+      ),
+    );
 }
