@@ -4,7 +4,7 @@
  * URL (with a path, and Host and X-Forwarded-* headers that lie), which the test points at one daemon
  * or another.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import { listen } from '../../src/server/listen.js';
 import type { SimulatedClock } from '../../src/tiktok/clock.js';
 import type { TikTokDatabase, TikTokTables } from '../../src/tiktok/db-types.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { DAY, ENCRYPTION_KEY, MINUTE, startTestDaemon, type TestDaemon } from '../scheduler/support.js';
+import { DAY, MINUTE, startTestDaemon, type TestDaemon, writeDaemonConfig } from '../scheduler/support.js';
 import { sandboxWith } from '../tiktok/support.js';
 
 export { until } from '../helpers/until.js';
@@ -123,36 +123,12 @@ export async function inviteWorld(
   });
   const proxied = await listen(proxy, { host: '127.0.0.1', port: 0 });
   const publicUrl = `${proxied.url}/sync`;
-  let files = 0;
-
   const config = async (extra: Record<string, unknown> = {}, env: Record<string, string> = {}) => {
-    const file = path.join(directory, `config-${files++}.json`);
-    await writeFile(
-      file,
-      JSON.stringify({
-        dataDir: directory,
-        tiktok: {
-          pollInitialSeconds: 60,
-          pollMaxSeconds: 600,
-          downloadDir: path.join(directory, 'downloads'),
-        },
-        sync: { interval: '12h', jitter: '0s', lease: '5m' },
-        server: { publicUrl, operatorName: OPERATOR.name, operatorContact: OPERATOR.contact },
-        ...extra,
-      }),
-    );
-    return loadConfig({
-      configPath: file,
-      env: {
-        DATABASE_URL: database.url,
-        TIKTOK_CLIENT_KEY: sandbox.clientKey,
-        TIKTOK_CLIENT_SECRET: sandbox.clientSecret,
-        TIKTOK_API_BASE_URL: sandbox.url,
-        TIKTOK_AUTH_BASE_URL: sandbox.consentUrl,
-        TIKTOK_SYNC_ENCRYPTION_KEY: ENCRYPTION_KEY,
-        ...env,
-      },
+    const written = await writeDaemonConfig(directory, database.url, sandbox, {
+      server: { publicUrl, operatorName: OPERATOR.name, operatorContact: OPERATOR.contact },
+      ...extra,
     });
+    return loadConfig({ configPath: written.file, env: { ...written.env, ...env } });
   };
 
   const get = async (url: string, init: RequestInit = {}): Promise<Answer> => {

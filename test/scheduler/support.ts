@@ -18,6 +18,42 @@ import { connect, sandboxWith } from '../tiktok/support.js';
 export { DAY, HOUR, MINUTE, SECOND } from '../../src/duration.js';
 export const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
+/** The schedule of a test world's daemon: every 12 hours, no jitter, 5-minute leases. */
+export const DAEMON_SYNC = { interval: '12h', jitter: '0s', lease: '5m' };
+
+let configs = 0;
+
+/**
+ * Writes a daemon's config file for a test world in `directory` (its data and downloads there, the
+ * sandbox's app), `settings` over the defaults key by key; returns it with the environment it needs.
+ */
+export async function writeDaemonConfig(
+  directory: string,
+  databaseUrl: string,
+  sandbox: Pick<Sandbox, 'clientKey' | 'clientSecret' | 'url' | 'consentUrl'>,
+  settings: Record<string, unknown>,
+): Promise<{ file: string; env: Record<string, string> }> {
+  const file = path.join(directory, `config-${configs++}.json`);
+  await writeFile(
+    file,
+    JSON.stringify({
+      dataDir: directory,
+      tiktok: { pollInitialSeconds: 60, pollMaxSeconds: 600, downloadDir: path.join(directory, 'downloads') },
+      sync: DAEMON_SYNC,
+      ...settings,
+    }),
+  );
+  const env = {
+    DATABASE_URL: databaseUrl,
+    TIKTOK_CLIENT_KEY: sandbox.clientKey,
+    TIKTOK_CLIENT_SECRET: sandbox.clientSecret,
+    TIKTOK_API_BASE_URL: sandbox.url,
+    TIKTOK_AUTH_BASE_URL: sandbox.consentUrl,
+    TIKTOK_SYNC_ENCRYPTION_KEY: ENCRYPTION_KEY,
+  };
+  return { file, env };
+}
+
 /** A test database, a sandbox on a simulated clock with `accounts`, all connected through OAuth. */
 export interface World {
   database: TestDatabase;
@@ -78,33 +114,11 @@ export async function createWorld(
     accounts.set(name, accountId);
   }
   const daemons: TestDaemon[] = [];
-  let configs = 0;
-
-  const configFile = async (sync: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => {
-    const file = path.join(directory, `config-${configs++}.json`);
-    await writeFile(
-      file,
-      JSON.stringify({
-        dataDir: directory,
-        tiktok: {
-          pollInitialSeconds: 60,
-          pollMaxSeconds: 600,
-          downloadDir: path.join(directory, 'downloads'),
-        },
-        ...extra,
-        sync: { interval: '12h', jitter: '0s', lease: '5m', ...sync },
-      }),
-    );
-    const env = {
-      DATABASE_URL: database.url,
-      TIKTOK_CLIENT_KEY: sandbox.clientKey,
-      TIKTOK_CLIENT_SECRET: sandbox.clientSecret,
-      TIKTOK_API_BASE_URL: sandbox.url,
-      TIKTOK_AUTH_BASE_URL: sandbox.consentUrl,
-      TIKTOK_SYNC_ENCRYPTION_KEY: ENCRYPTION_KEY,
-    };
-    return { file, env };
-  };
+  const configFile = async (sync: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+    writeDaemonConfig(directory, database.url, sandbox, {
+      ...extra,
+      sync: { ...DAEMON_SYNC, ...sync },
+    });
 
   return {
     database,
