@@ -4,15 +4,13 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTo } from '../../src/db/connect.js';
 import { StageFailedError } from '../../src/errors.js';
-import { DEFAULT_ARCHIVE_LIMITS } from '../../src/ingest/archive.js';
-import { type ImportResult, importArchive } from '../../src/ingest/import-archive.js';
-import { silentLogger } from '../../src/logger.js';
+import type { ImportResult } from '../../src/ingest/import-archive.js';
 import { generateUser, renderJson, renderTxt, writeExport } from '../../src/synthetic/index.js';
 import { tableCounts as countsOf } from '../helpers/counts.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { writeFolder } from '../helpers/folder.js';
+import { importInto } from '../helpers/import.js';
 import { dataTableWrites } from '../helpers/stats.js';
 import { zipBytes } from '../helpers/zip.js';
 
@@ -39,15 +37,7 @@ describe('importArchive of a folder or a bare file', () => {
   });
 
   async function load(zipPath: string, account: string, quarantineDir?: string) {
-    const handle = connectTo(database.url);
-    try {
-      return await importArchive(
-        { database: handle, logger: silentLogger(), limits: DEFAULT_ARCHIVE_LIMITS, quarantineDir },
-        { accountName: account, zipPath },
-      );
-    } finally {
-      await handle.close();
-    }
+    return importInto(database.url, { accountName: account, zipPath }, { quarantineDir });
   }
 
   const tableCounts = (account: string) => countsOf(database.pool, account);

@@ -2,12 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTo } from '../../src/db/connect.js';
 import type { ArchiveError } from '../../src/errors.js';
-import { DEFAULT_ARCHIVE_LIMITS } from '../../src/ingest/archive.js';
-import { importArchive } from '../../src/ingest/import-archive.js';
 import { qualified } from '../../src/ingest/tables.js';
-import { silentLogger } from '../../src/logger.js';
 import type { TableName } from '../../src/parsers/records.js';
 import {
   type Era,
@@ -19,6 +15,7 @@ import {
 } from '../../src/synthetic/index.js';
 import { tableCounts as countsOf } from '../helpers/counts.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { importInto } from '../helpers/import.js';
 import { dataTableWrites } from '../helpers/stats.js';
 
 const VARIANTS: [Era, ExportFormat][] = [
@@ -56,15 +53,7 @@ describe('importArchive', () => {
     account: string,
     options: { force?: boolean; acceptRemovals?: boolean } = {},
   ) {
-    const handle = connectTo(database.url);
-    try {
-      return await importArchive(
-        { database: handle, logger: silentLogger(), limits: DEFAULT_ARCHIVE_LIMITS },
-        { accountName: account, zipPath, ...options },
-      );
-    } finally {
-      await handle.close();
-    }
+    return importInto(database.url, { accountName: account, zipPath, ...options });
   }
 
   const tableCounts = (account: string) => countsOf(database.pool, account);

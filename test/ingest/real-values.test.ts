@@ -2,12 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTo } from '../../src/db/connect.js';
-import { DEFAULT_ARCHIVE_LIMITS } from '../../src/ingest/archive.js';
-import { type ImportResult, importArchive } from '../../src/ingest/import-archive.js';
-import { silentLogger } from '../../src/logger.js';
+import type { ImportResult } from '../../src/ingest/import-archive.js';
 import { generateUser, renderJson } from '../../src/synthetic/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { importInto } from '../helpers/import.js';
 import { dataTableWrites } from '../helpers/stats.js';
 import { zipBytes } from '../helpers/zip.js';
 
@@ -52,15 +50,7 @@ describe('real values in an import', () => {
   });
 
   async function load(file: string, accountName: string, force = false): Promise<ImportResult> {
-    const handle = connectTo(database.url);
-    try {
-      return await importArchive(
-        { database: handle, logger: silentLogger(), limits: DEFAULT_ARCHIVE_LIMITS },
-        { accountName, zipPath: file, force },
-      );
-    } finally {
-      await handle.close();
-    }
+    return importInto(database.url, { accountName, zipPath: file, force });
   }
 
   it('imports an export with 1% of its dates set to the sentinel exactly, and counts them per section and field', async () => {

@@ -9,7 +9,6 @@ import { main } from '../../src/cli.js';
 import type { KeptArchivesConfig } from '../../src/config.js';
 import { connectTo } from '../../src/db/connect.js';
 import { DEFAULT_ARCHIVE_LIMITS } from '../../src/ingest/archive.js';
-import { importArchive } from '../../src/ingest/import-archive.js';
 import { type ReprocessResult, reprocessAccount } from '../../src/ingest/reprocess.js';
 import { qualified } from '../../src/ingest/tables.js';
 import { silentLogger } from '../../src/logger.js';
@@ -17,6 +16,7 @@ import type { TableName } from '../../src/parsers/records.js';
 import { evolve, generateUser, writeExport } from '../../src/synthetic/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { writeFolder } from '../helpers/folder.js';
+import { importInto } from '../helpers/import.js';
 import { dataTableWrites } from '../helpers/stats.js';
 
 let database: TestDatabase;
@@ -48,15 +48,7 @@ const keptIn = (name: string, keep: KeptArchivesConfig['keep']): KeptArchivesCon
 });
 
 async function load(zipPath: string, account: string, kept: KeptArchivesConfig) {
-  const handle = connectTo(database.url);
-  try {
-    return await importArchive(
-      { database: handle, logger: silentLogger(), limits: DEFAULT_ARCHIVE_LIMITS, kept },
-      { accountName: account, zipPath },
-    );
-  } finally {
-    await handle.close();
-  }
+  return importInto(database.url, { accountName: account, zipPath }, { kept });
 }
 
 async function reprocess(account: string, kept: KeptArchivesConfig): Promise<ReprocessResult> {

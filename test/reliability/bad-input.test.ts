@@ -4,16 +4,14 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTo } from '../../src/db/connect.js';
 import { StageFailedError } from '../../src/errors.js';
-import { DEFAULT_ARCHIVE_LIMITS } from '../../src/ingest/archive.js';
-import { type ImportResult, importArchive } from '../../src/ingest/import-archive.js';
+import type { ImportResult } from '../../src/ingest/import-archive.js';
 import { type QuarantineReason, reasonPath } from '../../src/ingest/quarantine.js';
 import { qualified } from '../../src/ingest/tables.js';
-import { silentLogger } from '../../src/logger.js';
 import type { TableName } from '../../src/parsers/records.js';
 import { generateUser, writeExport } from '../../src/synthetic/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { importInto } from '../helpers/import.js';
 import { renameEntry } from '../helpers/zip.js';
 import { dataChecksums, type TableChecksum } from './support/checksums.js';
 import { damageData, incompressible, markEncrypted, replaceBytes, setMethod, zipOf } from './support/zips.js';
@@ -66,20 +64,16 @@ async function load(
   accountName: string,
   kind: 'import' | 'sync' = 'import',
 ): Promise<ImportResult> {
-  const handle = connectTo(database.url);
-  try {
-    return await importArchive(
-      { database: handle, logger: silentLogger(), limits: DEFAULT_ARCHIVE_LIMITS, quarantineDir: quarantine },
-      {
-        accountName,
-        zipPath,
-        kind,
-        ...(kind === 'sync' ? { source: 'tiktok:request/1', requestId: '1' } : {}),
-      },
-    );
-  } finally {
-    await handle.close();
-  }
+  return importInto(
+    database.url,
+    {
+      accountName,
+      zipPath,
+      kind,
+      ...(kind === 'sync' ? { source: 'tiktok:request/1', requestId: '1' } : {}),
+    },
+    { quarantineDir: quarantine },
+  );
 }
 
 async function lastRun(database: TestDatabase) {

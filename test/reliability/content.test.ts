@@ -2,21 +2,20 @@
  * Exports valid in form but wrong in content: an archive that holds the export twice, an export
  * whose values are all null, exports imported out of the order TikTok made them.
  */
+
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTo } from '../../src/db/connect.js';
 import type { ArchiveError } from '../../src/errors.js';
-import { DEFAULT_ARCHIVE_LIMITS } from '../../src/ingest/archive.js';
 import { exportTime } from '../../src/ingest/export-order.js';
-import { type ImportOptions, importArchive } from '../../src/ingest/import-archive.js';
+import type { ImportOptions } from '../../src/ingest/import-archive.js';
 import { qualified, TABLE_SPECS } from '../../src/ingest/tables.js';
-import { silentLogger } from '../../src/logger.js';
 import { TABLE_NAMES } from '../../src/parsers/records.js';
 import { evolve, generateUser, renderJson, renderTxt } from '../../src/synthetic/index.js';
 import { tableCounts as countsOf } from '../helpers/counts.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { importInto } from '../helpers/import.js';
 import { zipBytes } from '../helpers/zip.js';
 import { BOOKKEEPING } from './support/checksums.js';
 
@@ -34,15 +33,7 @@ afterAll(async () => {
 });
 
 async function load(zipPath: string, account: string, options: Partial<ImportOptions> = {}) {
-  const handle = connectTo(database.url);
-  try {
-    return await importArchive(
-      { database: handle, logger: silentLogger(), limits: DEFAULT_ARCHIVE_LIMITS },
-      { accountName: account, zipPath, ...options },
-    );
-  } finally {
-    await handle.close();
-  }
+  return importInto(database.url, { accountName: account, zipPath, ...options });
 }
 
 const failure = (promise: Promise<unknown>) =>
