@@ -5,7 +5,14 @@ import type { TableName } from '../parsers/records.js';
 import { settledParts } from './export-order.js';
 import { mergeRawSections, mergeRefused } from './merge-kept-whole.js';
 import { GONE_TABLE, type ProfileCounts, type Stager, type TableIntake } from './stage.js';
-import { type ColumnSpec, stageTable, TABLE_SPECS, type TableSpec, targetTable } from './tables.js';
+import {
+  type ColumnSpec,
+  ownColumns,
+  stageTable,
+  TABLE_SPECS,
+  type TableSpec,
+  targetTable,
+} from './tables.js';
 
 export { emptyCounts } from '../db/schema.js';
 export { mergeRawSections, mergeRefused } from './merge-kept-whole.js';
@@ -91,7 +98,6 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
   const typed = (c: ColumnSpec) => (c.type === 'text' ? `k.${c.name}` : `k.${c.name}::${c.type}`);
   const match = 't.account_id = $1 and t.record_key = k.record_key and t.occurrence = k.occurrence';
   const assign = [...spec.columns.map((c) => `${c.name} = ${typed(c)}`), 'row_hash = k.row_hash'].join(', ');
-  const ownColumns = [...(part ? [part] : []), ...spec.columns.map((c) => c.name)];
   const ownValues = [...(part ? ['k.part'] : []), ...spec.columns.map(typed)];
   const storedPart = part ? `t.${part}` : "''";
   const time = spec.timeColumn;
@@ -169,7 +175,7 @@ export function mergeStatements(spec: TableSpec, target = targetTable(spec)): Me
         ), '-infinity') < $4`,
     insert: `
       with i as (
-        insert into ${target} (account_id, record_key, occurrence, row_hash, ${ownColumns.join(', ')}, first_seen_run_id, removed_at, removed_run_id, removed_reason)
+        insert into ${target} (account_id, record_key, occurrence, row_hash, ${ownColumns(spec).join(', ')}, first_seen_run_id, removed_at, removed_run_id, removed_reason)
         select $1, k.record_key, k.occurrence, k.row_hash, ${ownValues.join(', ')}, $2,
           case when ${settledNew} then $4::timestamptz end, case when ${settledNew} then $2::bigint end,
           case when ${settledNew} then ${removalReason(time && `k.${time}::timestamptz`, stagedPart)} end
