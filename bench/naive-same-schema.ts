@@ -5,9 +5,8 @@
  * kysely with `INSERT … ON CONFLICT (account_id, record_key, occurrence) DO UPDATE SET` the data
  * columns.
  *
- * `record_key` and `row_hash` are computed in SQL with the project's `hashExpression` over the
- * inserted text values, from the same key expressions and compared columns as the staging tables
- * (src/ingest/tables.ts, `stageDdl`). `occurrence` is 1; a key repeated within one batch keeps the
+ * `record_key` and `row_hash` are computed in SQL over the inserted text values, with the SQL form
+ * of the import's own hashes (src/ingest/tables.ts: `recordKeyExpression`, `rowHashExpression`). `occurrence` is 1; a key repeated within one batch keeps the
  * batch's last row (DO UPDATE cannot touch a row twice in one statement). No staging, no removals,
  * no change detection: every row that arrives is written.
  */
@@ -16,8 +15,8 @@ import type pg from 'pg';
 import { ensureAccount } from '../src/db/accounts.js';
 import type { Database } from '../src/db/schema.js';
 import {
-  comparedColumns,
-  hashExpression,
+  recordKeyExpression,
+  rowHashExpression,
   TABLE_SPECS,
   type TableSpec,
   targetTable,
@@ -79,8 +78,8 @@ function upsert(spec: TableSpec, rows: Row[], owner: Owner): RawBuilder<unknown>
   const staged = stagedColumns(spec);
   const targets = [...(spec.partColumn ? [spec.partColumn] : []), ...spec.columns.map((c) => c.name)];
   const typed = [...(spec.partColumn ? ['part'] : []), ...spec.columns.map((c) => `${c.name}::${c.type}`)];
-  const recordKey = hashExpression([...(spec.partColumn ? ['part'] : []), ...spec.key]);
-  const rowHash = hashExpression(comparedColumns(spec));
+  const recordKey = recordKeyExpression(spec);
+  const rowHash = rowHashExpression(spec);
   const values = sql.join(
     rows.map((row, n) => sql`(${sql.lit(n)}, ${sql.join(staged.map((c) => row[c] ?? null))})`),
   );

@@ -31,13 +31,9 @@ export interface TableSpec {
   readonly partColumn: string | undefined;
   readonly columns: readonly ColumnSpec[];
   /**
-   * SQL expressions over the staged (text) columns that identify a record. Two records with equal
-   * keys in one export are told apart by their occurrence number.
-   */
-  readonly key: readonly string[];
-  /**
-   * The same key as the record's fields, for hashing it in Node (record-hash.ts): per entry, the
+   * The fields that identify a record (hashed into its record key, record-hash.ts): per entry, the
    * fields of which the first non-null counts; a table without a key has the constant `constantKey`.
+   * Two records with equal keys in one export are told apart by their occurrence number.
    */
   readonly keyFields: readonly (readonly string[])[];
   readonly constantKey: string | undefined;
@@ -49,11 +45,6 @@ export interface TableSpec {
    * been withdrawn. Undefined for tables without a time.
    */
   readonly timeColumn: string | undefined;
-}
-
-/** A key entry: a column, or the first non-null of several (`coalesce(video_id, link)`). */
-function keyExpression(entry: string | readonly string[]): string {
-  return typeof entry === 'string' ? entry : entry.length === 1 ? entry[0]! : `coalesce(${entry.join(', ')})`;
 }
 
 function timeColumnOf(def: TableDef): string | undefined {
@@ -77,9 +68,8 @@ function specOf(def: TableDef): TableSpec {
     schema: def.schema,
     partColumn: def.part,
     columns,
-    // A table without a key holds one record per account (the profile): a constant key.
-    key: def.key.length === 0 ? [`'${def.table}'`] : def.key.map(keyExpression),
     keyFields: def.key.map((entry) => (typeof entry === 'string' ? [entry] : entry)),
+    // A table without a key holds one record per account (the profile): a constant key.
     constantKey: def.key.length === 0 ? def.table : undefined,
     volatile: Object.entries(def.columns)
       .filter(([, c]) => c.volatile)
@@ -110,7 +100,7 @@ export const stageTable = (table: TableName | 'raw' | 'refused') => `pg_temp.sta
  * computes the same hashes in Node (record-hash.ts; a test holds the two equal); this form is for SQL
  * that derives them from stored text.
  */
-export function hashExpression(expressions: readonly string[]): string {
+function hashExpression(expressions: readonly string[]): string {
   const fields = expressions.map((e) => `coalesce(length(${e})::text || ':' || ${e}, '-')`);
   return `md5(${fields.join(` || ',' || `)})::uuid`;
 }
@@ -119,6 +109,19 @@ export function hashExpression(expressions: readonly string[]): string {
 export function comparedColumns(spec: TableSpec): string[] {
   return spec.columns.map((c) => c.name).filter((name) => !spec.volatile.includes(name));
 }
+
+/** A key entry in SQL: a column, or the first non-null of several (`coalesce(video_id, link)`). */
+const keyEntry = (fields: readonly string[]) =>
+  fields.length === 1 ? fields[0]! : `coalesce(${fields.join(', ')})`;
+
+/** The record key in SQL, over a row's text columns named as in the staging table (`part` first). */
+export function recordKeyExpression(spec: TableSpec): string {
+  const key = spec.constantKey !== undefined ? [`'${spec.constantKey}'`] : spec.keyFields.map(keyEntry);
+  return hashExpression([...(spec.partColumn ? ['part'] : []), ...key]);
+}
+
+/** The row hash in SQL, over a row's text columns. */
+export const rowHashExpression = (spec: TableSpec): string => hashExpression(comparedColumns(spec));
 
 /**
  * The staging table of a spec: what the merge has to look at (records new in a way only Postgres can
