@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { redactConnectionString } from '../db/connect.js';
+import { withTransaction } from '../db/transaction.js';
 import { ConfigError } from '../errors.js';
 import type { CommandContext } from './context.js';
 import type { Output } from './output.js';
@@ -42,10 +43,8 @@ export async function grantAnalyst(
       `\`${role}\` is not a plain Postgres role name (letters, digits, _ and $, starting with a letter or _, at most 63); choose one such as \`analyst\`.`,
     );
   }
-  const client = await pool.connect();
-  try {
+  return withTransaction(pool, async (client) => {
     const quoted = client.escapeIdentifier(role);
-    await client.query('begin');
     const exists = await client.query('select 1 from pg_roles where rolname = $1', [role]);
     const created = exists.rowCount === 0;
     if (created) await client.query(`create role ${quoted} nologin`);
@@ -119,14 +118,8 @@ export async function grantAnalyst(
         `Role \`${role}\` ${what} through another grant (PUBLIC or a role it belongs to); nothing was changed. Remove that grant and run this again.`,
       );
     }
-    await client.query('commit');
     return { created, relations: check.relations, includesPrivate: includePrivate };
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** `tiktok-sync grant-analyst <role>`: what {@link grantAnalyst} does, and how to use the role. */

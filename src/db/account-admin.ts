@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { ConfigError } from '../errors.js';
 import { DATA_SCHEMAS, TABLE_SPECS, targetTable } from '../ingest/tables.js';
 import { validateAccountName } from './accounts.js';
+import { withTransaction } from './transaction.js';
 
 /** The data tables outside the catalog: written by the import besides the per-section tables. */
 const OTHER_DATA_TABLES = [
@@ -118,9 +119,7 @@ export interface DeletedAccount extends AccountRow {
  * finishes before the delete and a later one fails instead of writing rows of a deleted account.
  */
 export async function deleteAccount(pool: pg.Pool, name: string, now: number): Promise<DeletedAccount> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return withTransaction(pool, async (client) => {
     const { rows: found } = await client.query<{ account_id: string }>(
       'select account_id::text from tiktok.accounts where name = $1 for update',
       [name],
@@ -129,14 +128,8 @@ export async function deleteAccount(pool: pg.Pool, name: string, now: number): P
     if (!accountId) throw unknownAccount(name);
     await refuseLiveLease(client, { accountId, name, now, what: 'nothing was deleted' });
     const rows = await deleteAccountRows(client, accountId);
-    await client.query('commit');
     return { accountId, name, rows };
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import { deleteAccountRows, refuseLiveLease } from './account-admin.js';
+import { withTransaction } from './transaction.js';
 
 /** Why an account was forgotten. */
 export type ForgetReason = 'requested' | 'authorization_removed';
@@ -60,18 +61,13 @@ export async function forgetAccountRows(
     fenceOwner?: string;
   },
 ): Promise<ForgottenRows | undefined> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return withTransaction(pool, async (client) => {
     const { rows: found } = await client.query<{ name: string; open_id: string | null }>(
       'select name, open_id from tiktok.accounts where account_id = $1 for update',
       [options.accountId],
     );
     const account = found[0];
-    if (!account) {
-      await client.query('rollback');
-      return undefined;
-    }
+    if (!account) return undefined;
     const { accountId } = options;
     await refuseLiveLease(client, {
       accountId,
@@ -116,7 +112,6 @@ export async function forgetAccountRows(
         options.revoke,
       ],
     );
-    await client.query('commit');
     return {
       accountId,
       name: account.name,
@@ -125,12 +120,7 @@ export async function forgetAccountRows(
       quarantinedTo: [...new Set(runs.flatMap((run) => (run.quarantined_to ? [run.quarantined_to] : [])))],
       requestIds,
     };
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**
